@@ -1,0 +1,37 @@
+"""chainrule: deep learning built around the chain rule, run backwards over a graph.
+
+>>> import chainrule as cr
+>>> x, y, z = (cr.tensor(v, requires_grad=True) for v in (3.0, -4.0, 5.0))
+>>> f = (x + y) * z
+>>> f.backward()
+>>> x.grad.item(), y.grad.item(), z.grad.item()
+(5.0, 5.0, -1.0)
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .tensor import Tensor
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import grad
+from .gradcheck import GradcheckError, gradcheck
+from .random import manual_seed
+from .creation import (arange, bool_, float32, float64, from_numpy, full, int64, ones,
+                       ones_like, rand, randn, tensor, zeros, zeros_like)
+from .ops import (abs, clip, concat, exp, leaky_relu, log, log_softmax, logsumexp, matmul,
+                  maximum, mean, minimum, permute, relu, reshape, sigmoid, softmax, sqrt,
+                  squeeze, stack, sum, tanh, transpose, unsqueeze, where)
+from .ops import max, min, var  # noqa: F401  (shadow builtins only inside this namespace)
+
+clamp = clip
+cat = concat
+
+__all__ = [
+    "Tensor", "tensor", "from_numpy", "zeros", "ones", "full", "zeros_like", "ones_like",
+    "arange", "randn", "rand", "float32", "float64", "int64", "bool_", "manual_seed",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "grad", "gradcheck",
+    "GradcheckError", "exp", "log", "sqrt", "abs", "sum", "mean", "max", "min", "var",
+    "reshape", "transpose", "permute", "squeeze", "unsqueeze", "concat", "cat", "stack",
+    "where", "clip", "clamp", "maximum", "minimum", "sigmoid", "tanh", "relu", "leaky_relu",
+    "softmax", "log_softmax", "logsumexp", "matmul", "__version__",
+]

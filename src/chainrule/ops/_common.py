@@ -1,0 +1,76 @@
+"""Small pieces every op's backward shares.
+
+A backward rule receives the upstream gradient either as an ndarray (a plain pass)
+or as a Tensor (``create_graph=True``); the helpers here work on both, so each rule
+is written once.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+
+
+def sum_to(g, shape: tuple):
+    """Undo broadcasting: sum g over the axes that broadcasting added or stretched,
+    so the gradient has the shape of the input it belongs to."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def expand(g, shape: tuple):
+    """Broadcast g to shape (the backward of a sum)."""
+    if isinstance(g, Tensor):
+        from .shape import broadcast_to
+        return broadcast_to(g, shape)
+    return np.broadcast_to(g, shape)
+
+
+def exp(x):
+    return x.exp() if isinstance(x, Tensor) else np.exp(x)
+
+
+def pop_aliases(op: str, axis, keepdims, kw: dict):
+    """Accept PyTorch's ``dim``/``keepdim`` for NumPy's ``axis``/``keepdims``."""
+    if "dim" in kw:
+        axis = kw.pop("dim")
+    if "keepdim" in kw:
+        keepdims = kw.pop("keepdim")
+    if kw:
+        raise TypeError(f"{op}: unexpected keyword argument(s) {', '.join(sorted(kw))}")
+    return axis, keepdims
+
+
+def normalize_axes(op: str, axis, ndim: int) -> tuple:
+    """axis (None, int or sequence) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} "
+                             f"dimension(s); expected -{max(ndim, 1)} <= axis < {max(ndim, 1)}")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis!r}")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """The shape a reduction over ``axes`` has with keepdims=True."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def broadcast_error(op: str, *shapes) -> ValueError:
+    listed = " and ".join(str(tuple(s)) for s in shapes)
+    return ValueError(f"{op}: shapes {listed} neither match nor broadcast; each dimension, "
+                      "counted from the right, must be equal or 1")

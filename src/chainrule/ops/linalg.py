@@ -1,0 +1,52 @@
+"""Matrix product with NumPy's matmul semantics: 2-D, 1-D (a vector is promoted to a
+row or a column and the added axis dropped again) and batched with broadcasting."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor, lift, result, val
+from ._common import sum_to
+
+
+def matmul(a, b) -> Tensor:
+    """a @ b.  For C = A B:  dA = G B^T,  dB = A^T G."""
+    like = a if isinstance(a, Tensor) else b
+    a, b = lift(a, like), lift(b, like)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes "
+                         f"{a.shape} and {b.shape}; use * to multiply by a scalar")
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape}; expected "
+                         f"a.shape[-1] ({k_a}) == b.shape[{0 if b.ndim == 1 else -2}] ({k_b})")
+    try:
+        data = np.matmul(a.data, b.data)
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not "
+                         "broadcast") from None
+
+    if a.ndim == 2 and b.ndim == 2:   # the common case of a layer, without reshaping
+        def backward(g, out):
+            return (g @ val(b).T if a.requires_grad else None,
+                    val(a).T @ g if b.requires_grad else None)
+    else:
+        def backward(g, out):
+            av, bv = val(a), val(b)
+            if b.ndim == 1:             # (k,) acts as (k, 1)
+                bv, g = bv.reshape((-1, 1)), g.reshape(g.shape + (1,))
+            if a.ndim == 1:             # (k,) acts as (1, k)
+                av, g = av.reshape((1, -1)), g.reshape(g.shape[:-1] + (1, g.shape[-1]))
+            ga = sum_to((g @ bv.swapaxes(-1, -2)).reshape(_grad_shape(a, g.shape[:-2])), a.shape) \
+                if a.requires_grad else None
+            gb = sum_to((av.swapaxes(-1, -2) @ g).reshape(_grad_shape(b, g.shape[:-2])), b.shape) \
+                if b.requires_grad else None
+            return ga, gb
+
+    return result(data, (a, b), backward, "matmul")
+
+
+def _grad_shape(x: Tensor, batch: tuple) -> tuple:
+    """The shape of a gradient before broadcasting is undone: the batch dimensions of
+    the output followed by x's own matrix dimensions (a vector stays a vector)."""
+    return batch + (x.shape[-1:] if x.ndim == 1 else x.shape[-2:])

@@ -1,0 +1,515 @@
+"""The Tensor and the backward pass.
+
+A Tensor holds a NumPy array. An op that gets an input which requires a gradient
+records a node: the output remembers its inputs (``_parents``) and one function
+(``_backward``) that turns the upstream gradient into one gradient per input,
+``upstream x local``. ``backward()`` sorts the nodes once, visits each one once in
+reverse topological order, and hands every gradient down exactly once: no shared
+prefix of the chain rule is ever recomputed.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from . import grad_mode
+from .grad_mode import _state
+
+__all__ = ["Tensor", "val"]
+
+
+def val(x):
+    """What a backward rule computes with.
+
+    In a plain backward pass it is the Tensor's array; when the backward pass is
+    itself recorded (``create_graph=True``) it is the Tensor, so the very same rule
+    builds a differentiable graph. Anything that is not a Tensor passes through.
+    """
+    if type(x) is Tensor and not _state["differentiable_backward"]:
+        return x.data
+    return x
+
+
+def _released(g, out):
+    raise RuntimeError(
+        "backward: this graph was already backpropagated and its saved values were freed. "
+        "Call backward(retain_graph=True) the first time to backpropagate through it again."
+    )
+
+
+_FLOAT_KINDS = "f"
+
+
+def as_array(data, dtype=None, op: str = "tensor") -> np.ndarray:
+    """Turn user data into the array a Tensor holds.
+
+    Python numbers and lists of floats become float32, as do float16 arrays; float32 and
+    float64 arrays keep their dtype; integers and booleans stay integer and boolean.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+    if isinstance(data, np.ndarray):
+        arr = data
+    else:
+        if isinstance(data, (str, bytes)) or data is None:
+            raise TypeError(f"{op}: expected numbers (a number, a nested list of numbers or an "
+                            f"ndarray), got {type(data).__name__} {data!r}")
+        try:
+            arr = np.asarray(data)
+        except ValueError as e:
+            raise ValueError(f"{op}: could not make an array from the data ({e}); nested lists "
+                             "must be rectangular") from None
+        if arr.dtype.kind == "f" and dtype is None and arr.dtype != np.float32:
+            arr = arr.astype(np.float32)   # Python floats default to float32, as in PyTorch
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: expected numeric data, got an array of dtype {arr.dtype} "
+                        f"(for example {arr.flat[0]!r} of type {type(arr.flat[0]).__name__})"
+                        if arr.size else f"{op}: expected numeric data, got dtype {arr.dtype}")
+    if dtype is not None:
+        if dtype.kind not in "biuf":
+            raise TypeError(f"{op}: dtype must be a numeric NumPy dtype, got {dtype}")
+        if arr.dtype != dtype:
+            arr = arr.astype(dtype)
+    elif arr.dtype == np.float16:
+        arr = arr.astype(np.float32)
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> y = x * x + 2 * x
+    >>> y.backward()
+    >>> x.grad.item()        # dy/dx = 2x + 2
+    8.0
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "_parents", "_backward", "_op",
+                 "_hooks", "_retains_grad", "__weakref__")
+    # NumPy defers to our reflected operators (ndarray * Tensor -> Tensor.__rmul__).
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self.name = name
+        self._parents = ()
+        self._backward = None
+        self._op = None
+        self._hooks = None
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (no op recorded them)."""
+        return self._backward is None
+
+    @property
+    def op(self) -> str | None:
+        """The name of the op that made this tensor (None for a leaf)."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple:
+        """The inputs of the op that made this tensor (empty for a leaf or a freed graph)."""
+        return self._parents
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def size(self, axis: int | None = None):
+        """The shape, as in PyTorch (``t.size()``, ``t.size(0)``)."""
+        return self.data.shape if axis is None else self.data.shape[axis]
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python number, "
+                             f"this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             "use .any() or .all() on its .data")
+        return bool(self.data)
+
+    __hash__ = object.__hash__   # __eq__ is elementwise, identity stays the hash
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Turn gradient tracking on or off for a leaf, in place."""
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad: only floating-point tensors can require a gradient, "
+                            f"this one has dtype {self.dtype}; make it with dtype=float32 or float64")
+        if not requires_grad and self._backward is not None:
+            raise RuntimeError("requires_grad_: a non-leaf tensor's flag comes from its graph; "
+                               "use .detach() instead")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph."""
+        out = Tensor.__new__(Tensor)
+        _init_result(out, self.data)
+        return out
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``.grad`` to None, as PyTorch does)."""
+        self.grad = None
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of a non-leaf tensor in ``.grad`` after backward."""
+        if self._backward is not None:
+            self._retains_grad = True
+
+    def register_hook(self, fn: Callable[["Tensor"], "Tensor | None"]):
+        """Call ``fn(grad)`` when this tensor's gradient is complete; a returned tensor
+        replaces the gradient. Returns a handle whose ``remove()`` unregisters it.
+
+        >>> h = x.register_hook(lambda g: g * 2)   # doubles what flows through x
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require a gradient, "
+                               "so no gradient will ever reach the hook")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return _HookHandle(self._hooks, fn)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
+                               threshold=100, edgeitems=3)
+        extras = []
+        if self.data.dtype != np.float32:
+            extras.append(f"dtype={self.data.dtype}")
+        if self._backward is not None:
+            extras.append(f"grad_fn=<{self._op}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # ------------------------------------------------------------- operators
+    # Each forwards to one op in chainrule.ops, where its forward and backward live.
+    def __add__(self, other): return ops.add(self, other)
+    def __radd__(self, other): return ops.add(other, self)
+    def __sub__(self, other): return ops.sub(self, other)
+    def __rsub__(self, other): return ops.sub(other, self)
+    def __mul__(self, other): return ops.mul(self, other)
+    def __rmul__(self, other): return ops.mul(other, self)
+    def __truediv__(self, other): return ops.div(self, other)
+    def __rtruediv__(self, other): return ops.div(other, self)
+    def __pow__(self, other): return ops.pow(self, other)
+    def __rpow__(self, other): return ops.pow(other, self)
+    def __matmul__(self, other): return ops.matmul(self, other)
+    def __rmatmul__(self, other): return ops.matmul(other, self)
+    def __neg__(self): return ops.neg(self)
+    def __pos__(self): return self
+    def __getitem__(self, index): return ops.getitem(self, index)
+
+    # Comparisons give boolean tensors and carry no gradient.
+    def __lt__(self, other): return ops.compare("lt", self, other)
+    def __le__(self, other): return ops.compare("le", self, other)
+    def __gt__(self, other): return ops.compare("gt", self, other)
+    def __ge__(self, other): return ops.compare("ge", self, other)
+    def __eq__(self, other): return ops.compare("eq", self, other)
+    def __ne__(self, other): return ops.compare("ne", self, other)
+
+    # --------------------------------------------------------------- methods
+    def exp(self): return ops.exp(self)
+    def log(self): return ops.log(self)
+    def sqrt(self): return ops.sqrt(self)
+    def abs(self): return ops.abs(self)
+    def __abs__(self): return ops.abs(self)
+    def sigmoid(self): return ops.sigmoid(self)
+    def tanh(self): return ops.tanh(self)
+    def relu(self): return ops.relu(self)
+    def leaky_relu(self, negative_slope=0.01): return ops.leaky_relu(self, negative_slope)
+    def softmax(self, axis=-1, **kw): return ops.softmax(self, axis, **kw)
+    def log_softmax(self, axis=-1, **kw): return ops.log_softmax(self, axis, **kw)
+    def logsumexp(self, axis=None, keepdims=False, **kw): return ops.logsumexp(self, axis, keepdims, **kw)
+    def sum(self, axis=None, keepdims=False, **kw): return ops.sum(self, axis, keepdims, **kw)
+    def mean(self, axis=None, keepdims=False, **kw): return ops.mean(self, axis, keepdims, **kw)
+    def max(self, axis=None, keepdims=False, **kw): return ops.max(self, axis, keepdims, **kw)
+    def min(self, axis=None, keepdims=False, **kw): return ops.min(self, axis, keepdims, **kw)
+    def var(self, axis=None, keepdims=False, correction=0, **kw):
+        return ops.var(self, axis, keepdims, correction, **kw)
+    def matmul(self, other): return ops.matmul(self, other)
+    def clip(self, lo=None, hi=None): return ops.clip(self, lo, hi)
+    clamp = clip
+    def maximum(self, other): return ops.maximum(self, other)
+    def minimum(self, other): return ops.minimum(self, other)
+    def reshape(self, *shape): return ops.reshape(self, *shape)
+    view = reshape
+    def flatten(self, start_axis=0): return ops.flatten(self, start_axis)
+    def transpose(self, *axes): return ops.transpose(self, *axes)
+    def permute(self, *axes): return ops.permute(self, *axes)
+    def squeeze(self, axis=None, **kw): return ops.squeeze(self, axis, **kw)
+    def unsqueeze(self, axis=None, **kw): return ops.unsqueeze(self, axis, **kw)
+    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    expand = broadcast_to
+    def astype(self, dtype): return ops.astype(self, dtype)
+    def float(self): return ops.astype(self, np.float32)
+    def double(self): return ops.astype(self, np.float64)
+    def argmax(self, axis=None, keepdims=False):
+        return Tensor(self.data.argmax(axis=axis, keepdims=keepdims))
+    def argmin(self, axis=None, keepdims=False):
+        return Tensor(self.data.argmin(axis=axis, keepdims=keepdims))
+
+    @property
+    def T(self): return ops.transpose(self)
+
+    def swapaxes(self, axis1, axis2): return ops.swapaxes(self, axis1, axis2)
+
+    @property
+    def mT(self): return ops.swapaxes(self, -1, -2)
+
+    # ---------------------------------------------------------------- backward
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Backpropagate from this tensor: every leaf that requires a gradient gets
+        d(self)/d(leaf) added to its ``.grad``.
+
+        The pass is seeded with 1 for a scalar (``gradient=`` is required otherwise),
+        visits each node once in reverse topological order, and frees the graph unless
+        ``retain_graph=True``. With ``create_graph=True`` the gradients are themselves
+        tensors with a graph, so they can be differentiated again.
+        """
+        run_backward([self], [gradient], retain_graph, create_graph, inputs=None)
+
+
+class _HookHandle:
+    __slots__ = ("hooks", "fn")
+
+    def __init__(self, hooks: list, fn) -> None:
+        self.hooks, self.fn = hooks, fn
+
+    def remove(self) -> None:
+        if self.fn in self.hooks:
+            self.hooks.remove(self.fn)
+
+
+# ------------------------------------------------------------------ recording
+def _init_result(out: Tensor, data) -> None:
+    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out.grad = None
+    out.name = None
+    out._hooks = None
+    out._retains_grad = False
+    out.requires_grad = False
+    out._parents = ()
+    out._backward = None
+    out._op = None
+
+
+def result(data, parents: tuple, backward: Callable, op: str) -> Tensor:
+    """Wrap an op's output array; record the node only if grad mode is on and some
+    input requires a gradient (so inference and ``no_grad`` build nothing)."""
+    out = Tensor.__new__(Tensor)
+    _init_result(out, data)
+    if _state["grad_enabled"]:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out._parents = parents
+                out._backward = backward
+                out._op = op
+                break
+    return out
+
+
+def lift(x, like: Tensor | None = None) -> Tensor:
+    """Make a constant Tensor of a Python number or array met in an op.
+
+    A Python number takes the dtype of the tensor it meets (``x * 0.5`` stays float32),
+    as PyTorch and NumPy's weak scalars do.
+    """
+    if type(x) is Tensor:
+        return x
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (bool, int, float)) and like is not None:
+        dt = like.data.dtype
+        if dt.kind in "f":
+            arr = np.asarray(x, dtype=dt)
+        elif isinstance(x, float):
+            arr = np.asarray(x, dtype=np.float32)
+        elif isinstance(x, bool):
+            arr = np.asarray(x)
+        else:
+            arr = np.asarray(x, dtype=dt if dt.kind in "iu" else np.int64)
+    else:
+        arr = as_array(x, op="tensor")
+    out = Tensor.__new__(Tensor)
+    _init_result(out, arr)
+    return out
+
+
+# -------------------------------------------------------------------- engine
+def topological_order(root: Tensor) -> list:
+    """The nodes that need a gradient, inputs before outputs; iterative, so a chain of
+    any length sorts without recursion."""
+    order = []
+    seen = {id(root)}
+    stack = [(root, iter(root._parents))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, iter(p._parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _seed(root: Tensor, gradient, differentiable: bool):
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: the output has shape {root.shape}; a gradient is implied only for a "
+                "scalar. Reduce it first (e.g. loss.mean()) or pass gradient= of the same shape.")
+        g = np.ones_like(root.data)
+    else:
+        g = gradient.data if isinstance(gradient, Tensor) and not differentiable else gradient
+        if not isinstance(g, (np.ndarray, Tensor)):
+            g = as_array(g, dtype=root.dtype, op="backward")
+        if g.shape != root.shape:
+            raise ValueError(f"backward: gradient has shape {tuple(g.shape)} but the output has "
+                             f"shape {root.shape}; they must match")
+    if differentiable and not isinstance(g, Tensor):
+        g = Tensor(g)
+    return g
+
+
+def _run_hooks(node: Tensor, g, differentiable: bool):
+    for hook in node._hooks:
+        seen = g if differentiable else Tensor(g)
+        new = hook(seen)
+        if new is not None:
+            new_g = new if differentiable else as_array(new)
+            if tuple(new_g.shape) != tuple(node.shape):
+                raise ValueError(f"register_hook: the hook returned a gradient of shape "
+                                 f"{tuple(new_g.shape)} for a tensor of shape {node.shape}")
+            g = new_g
+    return g
+
+
+def _accumulate_grad(node: Tensor, g, differentiable: bool) -> None:
+    """Add g into node.grad: in place for a plain pass, as a graph op otherwise."""
+    if differentiable:
+        node.grad = g if node.grad is None else node.grad + g
+    elif node.grad is None:
+        # A fresh, owned copy: g may be shared with other inputs of the same op.
+        node.grad = Tensor(np.array(g, dtype=node.data.dtype))
+    else:
+        node.grad.data += g
+
+
+def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: bool | None,
+                 create_graph: bool, inputs: Sequence[Tensor] | None):
+    """The backward pass. With ``inputs`` it returns their gradients and touches no ``.grad``
+    (``cr.grad``); otherwise it accumulates into the leaves' ``.grad``."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    for root in roots:
+        if not isinstance(root, Tensor):
+            raise TypeError(f"backward: expected a Tensor, got {type(root).__name__}")
+        if not root.requires_grad:
+            raise RuntimeError("backward: this tensor does not require a gradient and has no "
+                               "graph; did you forget requires_grad=True, or compute it under "
+                               "no_grad()?")
+    grads: dict = {}
+    for root, gradient in zip(roots, gradients):
+        g = _seed(root, gradient, create_graph)
+        prev = grads.get(id(root))
+        grads[id(root)] = g if prev is None else prev + g
+
+    if len(roots) == 1:
+        order = topological_order(roots[0])
+    else:   # one order over the union of the roots' graphs
+        sentinel = Tensor.__new__(Tensor)
+        _init_result(sentinel, np.zeros(()))
+        sentinel._parents = tuple(roots)
+        sentinel.requires_grad = True
+        order = topological_order(sentinel)[:-1]
+
+    wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    captured = [None] * (0 if inputs is None else len(inputs))
+    saved = dict(_state)
+    _state["differentiable_backward"] = create_graph
+    _state["grad_enabled"] = create_graph
+    try:
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            backward = node._backward
+            if g is not None:
+                if node._hooks:
+                    g = _run_hooks(node, g, create_graph)
+                if wanted is not None:
+                    if id(node) in wanted:
+                        captured[wanted[id(node)]] = g
+                elif backward is None or node._retains_grad:
+                    _accumulate_grad(node, g, create_graph)
+                if backward is not None:
+                    parent_grads = backward(g, node if create_graph else node.data)
+                    for p, pg in zip(node._parents, parent_grads):
+                        if pg is None or not p.requires_grad:
+                            continue
+                        prev = grads.get(id(p))
+                        grads[id(p)] = pg if prev is None else prev + pg
+            if backward is not None and not retain_graph:
+                node._backward = _released
+                node._parents = ()
+    finally:
+        _state.update(saved)
+    return captured
+
+
+# The ops live in their own modules and need the Tensor class defined above; the
+# methods of Tensor look them up in ``ops`` when called.
+from . import ops  # noqa: E402
