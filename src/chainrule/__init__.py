@@ -23,6 +23,16 @@ from .ops import (abs, clip, concat, exp, leaky_relu, log, log_softmax, logsumex
                   squeeze, stack, sum, tanh, transpose, unsqueeze, where)
 from .ops import max, min, var  # noqa: F401  (shadow builtins only inside this namespace)
 
+from . import nn  # noqa: E402
+from . import data  # noqa: E402
+from .data import datasets  # noqa: E402
+from . import optim  # noqa: E402
+from . import train  # noqa: E402
+from .checkpoint import load, save  # noqa: E402
+from . import inspect  # noqa: E402
+from . import expr  # noqa: E402
+from .descent import descend  # noqa: E402
+
 clamp = clip
 cat = concat
 
@@ -33,5 +43,6 @@ __all__ = [
     "GradcheckError", "exp", "log", "sqrt", "abs", "sum", "mean", "max", "min", "var",
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "concat", "cat", "stack",
     "where", "clip", "clamp", "maximum", "minimum", "sigmoid", "tanh", "relu", "leaky_relu",
-    "softmax", "log_softmax", "logsumexp", "matmul", "__version__",
+    "softmax", "log_softmax", "logsumexp", "matmul", "nn", "data", "datasets", "optim", "train", "save", "load",
+    "inspect", "expr", "descend", "__version__",
 ]

@@ -1,6 +1,8 @@
 """The functional face of the backward pass: ``cr.grad``."""
 from __future__ import annotations
 
+import numpy as np
+
 from .tensor import Tensor, run_backward
 
 
@@ -34,7 +36,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
         elif isinstance(g, Tensor):
             result.append(g)
         else:
-            result.append(Tensor(g.astype(t.dtype, copy=True)))
+            result.append(Tensor(np.array(g, dtype=t.dtype)))   # g may be a NumPy scalar
     return tuple(result)
 
 

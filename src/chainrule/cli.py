@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from . import __version__
+
+FIGURES = "chainrule-figures"     # where figures go unless --out/-o says otherwise
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,7 +18,56 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("demo", help="a one-minute tour: backprop by hand, then the vanishing "
                                 "gradient measured")
+    _graph_parser(sub)
+    _descend_parser(sub)
     return parser
+
+
+def _graph_parser(sub) -> None:
+    p = sub.add_parser(
+        "graph", help="an expression's value, gradients and backward pass, step by step",
+        description="Build the computational graph of EXPR, run the forward pass at the given "
+                    "values and trace the backward pass: every node's value and gradient and "
+                    "every edge's upstream x local = contribution. EXPR may use numbers, "
+                    "variables, + - * / **, unary minus, parentheses and exp log sqrt abs "
+                    "sigmoid tanh relu. Example: chainrule graph \"(x + y) * z\" --at x=3 "
+                    "y=-4 z=5. (An EXPR that starts with '-' needs a leading space: \" -x**2\".)")
+    p.add_argument("expression", metavar="EXPR")
+    p.add_argument("--at", nargs="+", default=[], metavar="NAME=VALUE",
+                   help="a value for every variable, e.g. --at x=3 y=-4")
+    p.add_argument("--format", choices=("text", "dot", "svg", "json"),
+                   help="text (default, or from -o's suffix), Graphviz dot, svg (drawn by "
+                        "Graphviz's dot; the .dot is written too), or json")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE instead of printing (svg defaults to "
+                        f"{FIGURES}/graph.svg)")
+    p.add_argument("--compare-naive", action="store_true",
+                   help="count the multiplications of the per-variable chain rule against "
+                        "backprop's single reverse pass, here and for networks of L layers")
+
+
+def _descend_parser(sub) -> None:
+    p = sub.add_parser(
+        "descend", help="gradient descent on a function, for several learning rates",
+        description="Run x <- x - lr * f'(x) from x0 for each learning rate, print the steps "
+                    "taken, the final x and f(x) and a verdict (converged, still crawling, "
+                    "oscillating, diverged), and draw f with each trajectory on it (PNG and "
+                    "SVG). The defaults tell the lectures' story: a small learning rate "
+                    "crawls, a good one converges, a large one oscillates, a larger one "
+                    "diverges.")
+    p.add_argument("expression", metavar="EXPR", nargs="?", default="x**2 + 2*x",
+                   help="f, in the grammar of `chainrule graph` (default: x**2 + 2*x)")
+    p.add_argument("--x0", nargs="+", metavar="X0",
+                   help="the start: one number per variable, in the order of their names "
+                        "sorted, or NAME=VALUE pairs (default: 5 for every variable)")
+    p.add_argument("--lr", nargs="+", type=float, default=[0.01, 0.1, 1.0, 1.1],
+                   help="learning rates (default: 0.01 0.1 1.0 1.1)")
+    p.add_argument("--steps", type=int, default=100, help="most steps per run (default 100)")
+    p.add_argument("--tol", type=float, default=1e-6,
+                   help="stop when |f'(x)| or the distance left is below this (default 1e-6)")
+    p.add_argument("--out", default=FIGURES, metavar="DIR",
+                   help=f"where the figure goes (default ./{FIGURES}/)")
+    p.add_argument("--no-figure", action="store_true", help="print the table only")
 
 
 def demo(args) -> int:
@@ -35,11 +87,90 @@ def demo(args) -> int:
     return 0
 
 
+def _fail(command: str, error: Exception) -> int:
+    """A user error: one line on stderr, exit status 2 (as argparse's own errors)."""
+    print(f"chainrule {command}: error: {error}", file=sys.stderr)
+    return 2
+
+
+def graph(args) -> int:
+    from . import inspect
+    from .expr import ExprError, parse, parse_values
+
+    try:
+        values = parse_values(args.at)
+        f, _ = parse(args.expression).build(values)
+    except ExprError as e:
+        return _fail("graph", e)
+    trace = inspect.trace(f)
+    at = ", ".join(f"{k} = {v:g}" for k, v in values.items())
+    title = f"f = {args.expression}" + (f"   at {at}" if at else "")
+    fmt = args.format or inspect.render.format_of(args.output) or "text"
+    counts = inspect.count_multiplications(f) if args.compare_naive else None
+    if fmt == "svg":
+        return _graph_svg(trace, title, args.output or f"{FIGURES}/graph.svg", counts)
+    text = inspect.render.render(trace, fmt, title, counts)
+    if args.output:
+        print(f"wrote {inspect.render.save_text(args.output, text)}")
+    else:
+        print(text, end="")
+    if counts is not None and (args.output or fmt == "dot"):
+        print(inspect.render.counts_text(counts), file=sys.stdout if args.output else sys.stderr)
+    if not trace.finite():
+        print("chainrule graph: note: a value or a gradient is not a finite number "
+              "(a log or sqrt of a negative number, or a division by zero?)", file=sys.stderr)
+    return 0
+
+
+def _graph_svg(trace, title: str, path: str, counts) -> int:
+    from .inspect import GraphvizNotFound
+
+    try:
+        written = trace.save(path, "svg", title)
+    except GraphvizNotFound as e:
+        print(f"wrote {Path(path).with_suffix('.dot')} (the graph in DOT)")
+        print(f"chainrule graph: no SVG: {e}", file=sys.stderr)
+        return 1
+    for p in written:
+        print(f"wrote {p}")
+    if counts is not None:
+        from .inspect.render import counts_text
+        print(counts_text(counts))
+    return 0
+
+
+def descend(args) -> int:
+    from .descent import descend as run, format_table, starting_point
+    from .expr import ExprError
+
+    try:
+        x0 = starting_point(args.expression, args.x0)
+        runs = [run(args.expression, x0, lr, args.steps, args.tol) for lr in args.lr]
+    except (ExprError, ValueError, TypeError) as e:
+        return _fail("descend", e)
+    print(format_table(runs), end="")
+    if args.no_figure:
+        return 0
+    from .inspect import plots
+    try:
+        paths = plots.save_figure(plots.descent_figure(runs), args.out, "descend")
+    except plots.MatplotlibMissing as e:
+        print(f"chainrule descend: no figure: {e}", file=sys.stderr)
+        return 0
+    for p in paths:
+        print(f"wrote {p}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo(args)
+    if args.command == "graph":
+        return graph(args)
+    if args.command == "descend":
+        return descend(args)
     parser.print_help()
     return 0
 

@@ -70,8 +70,11 @@ def ones_like(t: Tensor, requires_grad: bool = False) -> Tensor:
 
 
 def arange(start, stop=None, step=1, dtype=None) -> Tensor:
-    """Evenly spaced values, as numpy.arange (integers stay int64 unless dtype is given)."""
+    """Evenly spaced values, as numpy.arange; integers stay int64 and floats become
+    float32 (as every other Python float does) unless dtype is given."""
     data = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    if dtype is None and data.dtype.kind == "f":
+        dtype = np.float32
     return Tensor(data if dtype is None else data.astype(dtype))
 
 

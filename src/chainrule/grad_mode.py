@@ -16,33 +16,60 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled:
-    """Context manager (and decorator) that turns graph recording on or off.
+    """Turn graph recording on or off: as a plain call, which switches at once (as in
+    PyTorch), as a context manager, or as a decorator.
 
+    >>> cr.set_grad_enabled(False)     # from here on nothing is recorded
     >>> with cr.set_grad_enabled(False):
-    ...     y = x * 2          # y.requires_grad is False
+    ...     y = x * 2                  # y.requires_grad is False; the mode comes back after
     """
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
         self.prev = _state["grad_enabled"]
+        _state["grad_enabled"] = self.mode
 
     def __enter__(self) -> None:
-        self.prev = _state["grad_enabled"]
         _state["grad_enabled"] = self.mode
 
     def __exit__(self, *exc) -> None:
         _state["grad_enabled"] = self.prev
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with type(self)(self.mode):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        _state["grad_enabled"] = self.prev     # as a decorator it acts only inside fn
+        return _switched(fn, self.mode)
 
 
-class no_grad(set_grad_enabled):
+def _switched(fn, mode: bool):
+    """fn, run with graph recording set to mode."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        prev = _state["grad_enabled"]
+        _state["grad_enabled"] = mode
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _state["grad_enabled"] = prev
+
+    return wrapper
+
+
+class _Block(set_grad_enabled):
+    """A switch that acts only inside a with-block or a decorated function."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = mode
+        self.prev = _state["grad_enabled"]
+
+    def __enter__(self) -> None:
+        self.prev = _state["grad_enabled"]
+        _state["grad_enabled"] = self.mode
+
+    def __call__(self, fn):
+        return _switched(fn, self.mode)
+
+
+class no_grad(_Block):
     """Build no graph inside the block: for evaluation and for weight updates.
 
     >>> with cr.no_grad():
@@ -52,26 +79,9 @@ class no_grad(set_grad_enabled):
     def __init__(self) -> None:
         super().__init__(False)
 
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
 
-        return wrapper
-
-
-class enable_grad(set_grad_enabled):
+class enable_grad(_Block):
     """Record the graph again inside a ``no_grad`` block."""
 
     def __init__(self) -> None:
         super().__init__(True)
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with enable_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
-

@@ -26,7 +26,7 @@ def val(x):
     itself recorded (``create_graph=True``) it is the Tensor, so the very same rule
     builds a differentiable graph. Anything that is not a Tensor passes through.
     """
-    if type(x) is Tensor and not _state["differentiable_backward"]:
+    if isinstance(x, Tensor) and not _state["differentiable_backward"]:
         return x.data
     return x
 
@@ -65,9 +65,13 @@ def as_array(data, dtype=None, op: str = "tensor") -> np.ndarray:
         if arr.dtype.kind == "f" and dtype is None and arr.dtype != np.float32:
             arr = arr.astype(np.float32)   # Python floats default to float32, as in PyTorch
     if arr.dtype.kind not in "biuf":
+        if not arr.size:
+            raise TypeError(f"{op}: expected numeric data, got dtype {arr.dtype}")
+        # Name an offending item as the user wrote it: NumPy has already turned the 1 of
+        # [1, "a"] into the string "1".
+        bad = arr.flat[0] if arr is data else next(_non_numbers(data), arr.flat[0])
         raise TypeError(f"{op}: expected numeric data, got an array of dtype {arr.dtype} "
-                        f"(for example {arr.flat[0]!r} of type {type(arr.flat[0]).__name__})"
-                        if arr.size else f"{op}: expected numeric data, got dtype {arr.dtype}")
+                        f"(for example {bad!r} of type {type(bad).__name__})")
     if dtype is not None:
         if dtype.kind not in "biuf":
             raise TypeError(f"{op}: dtype must be a numeric NumPy dtype, got {dtype}")
@@ -76,6 +80,16 @@ def as_array(data, dtype=None, op: str = "tensor") -> np.ndarray:
     elif arr.dtype == np.float16:
         arr = arr.astype(np.float32)
     return arr
+
+
+def _non_numbers(data):
+    """The items of (nested lists of) data that are not numbers, in order."""
+    if isinstance(data, (list, tuple)):
+        for item in data:
+            yield from _non_numbers(item)
+    elif not (isinstance(data, (bool, int, float, np.integer, np.floating, np.bool_, Tensor))
+              or isinstance(data, np.ndarray) and data.dtype.kind in "biuf"):
+        yield data
 
 
 class Tensor:
@@ -145,6 +159,13 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
+
+    def __iter__(self):
+        # Without this Python iterates through __getitem__ until IndexError, and a 0-d
+        # tensor would silently iterate as empty.
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
@@ -288,7 +309,9 @@ class Tensor:
     def permute(self, *axes): return ops.permute(self, *axes)
     def squeeze(self, axis=None, **kw): return ops.squeeze(self, axis, **kw)
     def unsqueeze(self, axis=None, **kw): return ops.unsqueeze(self, axis, **kw)
-    def broadcast_to(self, shape): return ops.broadcast_to(self, shape)
+    def broadcast_to(self, *shape):   # (3, 4) or 3, 4, as PyTorch's expand takes it
+        return ops.broadcast_to(self, shape[0] if len(shape) == 1 and
+                                isinstance(shape[0], (tuple, list)) else shape)
     expand = broadcast_to
     def astype(self, dtype): return ops.astype(self, dtype)
     def float(self): return ops.astype(self, np.float32)
@@ -366,8 +389,6 @@ def lift(x, like: Tensor | None = None) -> Tensor:
     A Python number takes the dtype of the tensor it meets (``x * 0.5`` stays float32),
     as PyTorch and NumPy's weak scalars do.
     """
-    if type(x) is Tensor:
-        return x
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (bool, int, float)) and like is not None:
@@ -428,7 +449,9 @@ def _seed(root: Tensor, gradient, differentiable: bool):
 
 def _run_hooks(node: Tensor, g, differentiable: bool):
     for hook in node._hooks:
-        seen = g if differentiable else Tensor(g)
+        # np.asarray: a rule on 0-d arrays may return a NumPy scalar, which Tensor() would
+        # take for a Python float and make float32.
+        seen = g if differentiable else Tensor(np.asarray(g))
         new = hook(seen)
         if new is not None:
             new_g = new if differentiable else as_array(new)
@@ -442,7 +465,9 @@ def _run_hooks(node: Tensor, g, differentiable: bool):
 def _accumulate_grad(node: Tensor, g, differentiable: bool) -> None:
     """Add g into node.grad: in place for a plain pass, as a graph op otherwise."""
     if differentiable:
-        node.grad = g if node.grad is None else node.grad + g
+        # g + 0, not g: g may be shared with other inputs of the same op (x + y hands both
+        # the same tensor), and a later plain pass adds into .grad in place.
+        node.grad = g + 0 if node.grad is None else node.grad + g
     elif node.grad is None:
         # A fresh, owned copy: g may be shared with other inputs of the same op.
         node.grad = Tensor(np.array(g, dtype=node.data.dtype))

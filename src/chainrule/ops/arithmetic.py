@@ -10,11 +10,13 @@ from ._common import broadcast_error, sum_to
 
 def _operands(op: str, a, b, fn):
     """Lift both operands to tensors and compute fn on their arrays, turning NumPy's
-    broadcast failure into an error that names the op and both shapes."""
+    broadcast failure into an error that names the op and both shapes. 1/0 is inf and
+    0/0 NaN, as in PyTorch (and ``log``), without NumPy's warning."""
     like = a if isinstance(a, Tensor) else b
     a, b = lift(a, like), lift(b, like)
     try:
-        return a, b, fn(a.data, b.data)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a, b, fn(a.data, b.data)
     except ValueError:
         raise broadcast_error(op, a.shape, b.shape) from None
 
@@ -58,8 +60,9 @@ def div(a, b) -> Tensor:
 
     def backward(g, out):
         gb = val(b)
-        return (sum_to(g / gb, a.shape) if a.requires_grad else None,
-                sum_to(-(g * out) / gb, b.shape) if b.requires_grad else None)
+        with np.errstate(divide="ignore", invalid="ignore"):   # b == 0: infinite slope
+            return (sum_to(g / gb, a.shape) if a.requires_grad else None,
+                    sum_to(-(g * out) / gb, b.shape) if b.requires_grad else None)
 
     return result(data, (a, b), backward, "div")
 
@@ -81,7 +84,12 @@ def pow(a, b) -> Tensor:
         ga = gb = None
         if a.requires_grad:
             with np.errstate(divide="ignore", invalid="ignore"):
-                ga = sum_to(g * val(b) * val(a) ** (val(b) - 1), a.shape)
+                ga = g * val(b) * val(a) ** (val(b) - 1)
+            if np.any(b.data == 0):   # a**0 is constant: 0, not 0 * 0**-1 = NaN at a == 0
+                from .elementwise import where
+                ga = where(b.data == 0, 0.0, ga) if isinstance(ga, Tensor) else \
+                    np.where(b.data == 0, 0, ga)
+            ga = sum_to(ga, a.shape)
         if b.requires_grad:
             zero = a.data == 0
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -24,7 +24,8 @@ def log(a: Tensor) -> Tensor:
     """Natural log.  d/da = 1/a.  log(0) is -inf and log of a negative number NaN,
     as in NumPy and PyTorch (without NumPy's warning)."""
     def backward(g, out):
-        return (g / val(a),)
+        with np.errstate(divide="ignore", invalid="ignore"):   # a == 0: infinite slope
+            return (g / val(a),)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         data = np.log(a.data)
@@ -34,7 +35,8 @@ def log(a: Tensor) -> Tensor:
 def sqrt(a: Tensor) -> Tensor:
     """Square root.  d/da = 1 / (2 sqrt(a)) = 0.5 / out."""
     def backward(g, out):
-        return (g * 0.5 / out,)
+        with np.errstate(divide="ignore", invalid="ignore"):   # a == 0: infinite slope
+            return (g * 0.5 / out,)
 
     with np.errstate(invalid="ignore"):
         data = np.sqrt(a.data)

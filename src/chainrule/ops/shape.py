@@ -160,7 +160,7 @@ def scatter_add(g, index, shape: tuple, basic: bool = False):
         return full
 
     def backward(gg, out):
-        return (getitem(gg, index),)
+        return (gg[index],)     # an ndarray in a plain pass, a Tensor in a recorded one
 
     return result(full, (g,), backward, "scatter_add")
 

@@ -1,0 +1,39 @@
+"""Shared timing for the benchmarks: implementations of one workload are timed in
+alternation (so drift in machine load hits all of them alike) and summarised by
+their medians."""
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+
+def per_call(fn: Callable[[], object], min_time: float = 0.02) -> float:
+    """Seconds per call of fn, from a batch of calls long enough to time reliably."""
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            return elapsed / n
+        n *= 2 if elapsed == 0 else max(2, int(min_time / elapsed * 1.2))
+
+
+def compare(impls: dict[str, Callable[[], object]], rounds: int = 7,
+            min_time: float = 0.02) -> dict[str, float]:
+    """Median seconds per call for each implementation, timed round-robin."""
+    for fn in impls.values():      # warm-up: caches, allocator, lazy imports
+        fn()
+    samples = {name: [] for name in impls}
+    for _ in range(rounds):
+        for name, fn in impls.items():
+            samples[name].append(per_call(fn, min_time))
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:8.1f} us"
+    return f"{seconds * 1e3:8.3f} ms"

@@ -1,0 +1,18 @@
+"""Seeing inside: graph traces and their renderers, multiplication counts, figures.
+
+>>> t = cr.inspect.trace(f)              # f a scalar tensor; see trace.py
+>>> print(t)                             # values, gradients, upstream x local per edge
+>>> t.save("graph.svg")                  # also .dot .json .txt .html
+>>> cr.inspect.count_multiplications(f)  # naive chain rule vs backprop
+>>> print(cr.inspect.format_network_table())
+
+``cr.inspect.plots`` holds the figure functions (matplotlib, imported only when used).
+"""
+from .count import (MultiplicationCount, count_multiplications, count_network,
+                    format_network_table, network_table)
+from .render import GraphvizNotFound, dot_available
+from .trace import GraphTrace, TraceEdge, TraceNode, trace
+
+__all__ = ["trace", "GraphTrace", "TraceNode", "TraceEdge", "GraphvizNotFound",
+           "dot_available", "count_multiplications", "count_network", "network_table",
+           "format_network_table", "MultiplicationCount"]

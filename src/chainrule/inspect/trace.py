@@ -1,0 +1,311 @@
+"""A trace of a scalar's graph: every node's forward value and gradient, in the order the
+backward pass visits them, and ``upstream x local = contribution`` on every edge.
+
+The trace runs its own backward pass with the ops' own backward rules, exactly as
+``Tensor.backward`` does: topological order from the output, seed 1, and for each node in
+reverse order its complete upstream gradient, handed to each input as the contribution
+the node's rule returns; an input's gradient is the sum of the contributions reaching it.
+It keeps every intermediate number instead of only the leaves' sums, and it only reads the
+graph: no ``.grad`` changes, nothing is freed, ``backward()`` still works afterwards.
+Hooks registered with ``register_hook`` are not run.
+
+For an edge out of a scalar node the local derivative d(node)/d(input) is the rule applied
+to an upstream of 1, which is exact because every rule is linear in the upstream. For an
+edge out of a tensor node the local derivative is a Jacobian; the rule applies it to the
+upstream without forming it, so the trace keeps its size and the contribution.
+
+>>> x = cr.tensor(3.0, requires_grad=True, name="x")
+>>> y = cr.tensor(-4.0, requires_grad=True, name="y")
+>>> z = cr.tensor(5.0, requires_grad=True, name="z")
+>>> t = cr.inspect.trace((x + y) * z)
+>>> t.value, t.gradients()
+(-5.0, {'x': 5.0, 'y': 5.0, 'z': -1.0})
+>>> print(t)          # aligned text; t.dot(), t.svg(), t.json(), or display(t) in Jupyter
+"""
+from __future__ import annotations
+
+import weakref
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..grad_mode import _state
+from ..tensor import Tensor, topological_order
+from . import render
+
+__all__ = ["trace", "GraphTrace", "TraceNode", "TraceEdge"]
+
+
+@dataclass(frozen=True, eq=False)
+class TraceNode:
+    """One node of the graph.
+
+    ``id`` numbers the nodes in forward order (inputs first, from 1); ``kind`` is
+    "variable" (a leaf that requires a gradient), "constant" (no gradient flows to it) or
+    "op"; ``grad`` is d(output)/d(node), None for constants; ``inputs`` are the ids of the
+    op's inputs, in the op's order.
+    """
+    id: int
+    label: str
+    kind: str
+    op: str | None
+    shape: tuple
+    value: np.ndarray
+    grad: np.ndarray | None
+    inputs: tuple
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.value.size == 1
+
+
+@dataclass(frozen=True, eq=False)
+class TraceEdge:
+    """What the backward pass hands from node ``output`` to its input ``input`` (ids).
+
+    ``contribution`` is the op's backward rule applied to ``upstream`` (the output's
+    complete gradient). ``local`` is d(output)/d(input) when the output is a scalar (a
+    number, or an array of the input's shape when the input is a tensor), and None when
+    the output is a tensor: then it is a ``output.size x input.size`` Jacobian, not formed.
+    """
+    output: int
+    input: int
+    slot: int
+    upstream: np.ndarray
+    local: np.ndarray | None
+    contribution: np.ndarray
+
+
+class GraphTrace:
+    """The trace of one scalar's graph; see ``trace``.
+
+    ``nodes`` are in forward order (``nodes[i].id == i + 1``); ``order`` lists the ids of
+    the nodes that need a gradient in the order the backward pass visits them; ``edges``
+    are in the order the backward pass computes them.
+    """
+
+    def __init__(self, nodes, order, edges, root: int, tensors) -> None:
+        self.nodes = tuple(nodes)
+        self.order = tuple(order)
+        self.edges = tuple(edges)
+        self.root = root
+        self._tensors = tensors   # id(tensor) -> (weakref, node id), for node(tensor)
+
+    # -- reading
+    @property
+    def output(self) -> TraceNode:
+        return self.nodes[self.root - 1]
+
+    @property
+    def value(self) -> float:
+        """The output's forward value."""
+        return float(self.output.value.reshape(-1)[0])
+
+    def node(self, key) -> TraceNode:
+        """A node by id (int), by label (str) or by the Tensor it was made from."""
+        if isinstance(key, Tensor):
+            entry = self._tensors.get(id(key))
+            if entry is None or entry[0]() is not key:
+                raise KeyError("inspect: this tensor is not part of the traced graph")
+            return self.nodes[entry[1] - 1]
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            if not 1 <= key <= len(self.nodes):
+                raise KeyError(f"inspect: no node #{key}; the ids run from 1 to {len(self.nodes)}")
+            return self.nodes[key - 1]
+        matches = [n for n in self.nodes if n.label == key]
+        if len(matches) != 1:
+            raise KeyError(f"inspect: {len(matches)} nodes are labelled {key!r}; "
+                           "ask by id or by tensor")
+        return matches[0]
+
+    def variables(self) -> list:
+        """The leaves that require a gradient, in forward order."""
+        return [n for n in self.nodes if n.kind == "variable"]
+
+    def gradients(self) -> dict:
+        """d(output)/d(variable) for every variable, keyed by label (``label#id`` where
+        labels repeat): a float for a scalar, an array otherwise."""
+        out = {}
+        variables = self.variables()
+        labels = [n.label for n in variables]
+        for n in variables:
+            key = n.label if labels.count(n.label) == 1 else f"{n.label}#{n.id}"
+            out[key] = float(n.grad.reshape(-1)[0]) if n.is_scalar else n.grad
+        return out
+
+    def finite(self) -> bool:
+        """Whether every value and gradient in the graph is a finite number."""
+        return all(np.all(np.isfinite(n.value)) and (n.grad is None or np.all(np.isfinite(n.grad)))
+                   for n in self.nodes)
+
+    def edges_from(self, node_id: int) -> list:
+        """The contributions a node hands to its inputs."""
+        return [e for e in self.edges if e.output == node_id]
+
+    def edges_into(self, node_id: int) -> list:
+        """The contributions that add up to a node's gradient."""
+        return [e for e in self.edges if e.input == node_id]
+
+    # -- rendering (see render.py)
+    def text(self, title: str | None = None) -> str:
+        """Aligned plain text for a terminal."""
+        return render.to_text(self, title)
+
+    def dot(self, title: str | None = None) -> str:
+        """Graphviz DOT source."""
+        return render.to_dot(self, title)
+
+    def svg(self, title: str | None = None) -> str:
+        """SVG drawn by Graphviz's ``dot``; raises GraphvizNotFound if it is not installed."""
+        return render.to_svg(self, title)
+
+    def to_dict(self) -> dict:
+        """Plain, JSON-serialisable data: nodes, edges, the backward order."""
+        return render.to_dict(self)
+
+    def json(self, indent: int | None = 2) -> str:
+        return render.to_json(self, indent)
+
+    def html(self) -> str:
+        """An HTML table of the backward pass (what Jupyter shows without Graphviz)."""
+        return render.to_html(self)
+
+    def save(self, path, format: str | None = None, title: str | None = None) -> list:
+        """Write the trace to path (format from the suffix: .txt .dot .svg .json .html),
+        atomically; returns the paths written. For .svg the DOT is written next to it, and
+        if Graphviz is missing GraphvizNotFound is raised after the DOT is written."""
+        return render.save(self, path, format, title)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return (f"<GraphTrace of {self.output.label} = {render.describe(self.output.value)}: "
+                f"{len(self.nodes)} nodes, {len(self.edges)} backward edges>")
+
+    # Jupyter: the drawn graph when Graphviz is there, else a table (None = not offered).
+    def _repr_svg_(self):
+        return self.svg() if render.dot_available() else None
+
+    def _repr_html_(self):
+        return None if render.dot_available() else self.html()
+
+
+# ---------------------------------------------------------------------- trace
+def trace(output: Tensor) -> GraphTrace:
+    """Trace the graph behind a scalar tensor: values, gradients, and every edge's
+    ``upstream x local = contribution``, in the order the backward pass visits the nodes.
+
+    Call it before ``output.backward()``, or after ``backward(retain_graph=True)``: a plain
+    ``backward()`` frees the values the rules need.
+    """
+    if not isinstance(output, Tensor):
+        raise TypeError(f"inspect.trace: expected a Tensor, got {type(output).__name__}")
+    if output.data.size != 1:
+        raise ValueError(f"inspect.trace: expected a scalar (one-element) tensor, got shape "
+                         f"{output.shape}; reduce it first, e.g. loss.mean()")
+    forward = _forward_order(output)
+    ids = {id(t): i + 1 for i, t in enumerate(forward)}
+    visit = list(reversed(topological_order(output))) if output.requires_grad else []
+
+    grads: dict = {}
+    edges = []
+    if output.requires_grad:
+        grads[id(output)] = np.ones_like(output.data)
+    with _plain_backward():
+        for node in visit:
+            g = grads.get(id(node))
+            if g is None or node.is_leaf:
+                continue
+            edges += _hand_down(node, g, ids, grads)
+
+    nodes = []
+    for i, t in enumerate(forward):
+        g = grads.get(id(t))
+        nodes.append(TraceNode(
+            id=i + 1, label=_label(t), kind=_kind(t), op=t.op, shape=tuple(t.shape),
+            value=np.array(t.data, copy=True), grad=None if g is None else np.asarray(g),
+            inputs=tuple(ids[id(p)] for p in t.parents)))
+    tensors = {id(t): (weakref.ref(t), i + 1) for i, t in enumerate(forward)}
+    return GraphTrace(nodes, [ids[id(t)] for t in visit], edges, ids[id(output)], tensors)
+
+
+def _hand_down(node: Tensor, g, ids: dict, grads: dict) -> list:
+    """One step of the backward pass at node: one edge per input that needs a gradient."""
+    if not node.parents:
+        raise _freed()
+    try:
+        contributions = node._backward(g, node.data)
+        locals_ = (node._backward(np.ones_like(node.data), node.data)
+                   if node.data.size == 1 else None)
+    except RuntimeError as e:
+        if "freed" in str(e):
+            raise _freed() from e
+        raise
+    edges = []
+    for slot, (p, c) in enumerate(zip(node.parents, contributions)):
+        if c is None or not p.requires_grad:
+            continue
+        c = np.asarray(c)
+        local = None if locals_ is None else np.asarray(locals_[slot])
+        edges.append(TraceEdge(ids[id(node)], ids[id(p)], slot, np.asarray(g), local, c))
+        prev = grads.get(id(p))
+        grads[id(p)] = c if prev is None else prev + c     # as the engine adds them
+    return edges
+
+
+def _freed() -> RuntimeError:
+    return RuntimeError(
+        "inspect.trace: this graph was already backpropagated and freed by backward(); "
+        "trace it before calling backward(), or call backward(retain_graph=True)")
+
+
+@contextmanager
+def _plain_backward():
+    """The state the engine's plain backward pass runs its rules in: arrays, no recording.
+    NumPy's warnings are silenced; an inf or nan shows up in the trace itself."""
+    saved = dict(_state)
+    _state["differentiable_backward"] = False
+    _state["grad_enabled"] = False
+    try:
+        with np.errstate(all="ignore"):
+            yield
+    finally:
+        _state.update(saved)
+
+
+def _forward_order(root: Tensor) -> list:
+    """Every node of the graph, constants included, inputs before outputs (iterative). The
+    nodes that need a gradient come in the same order as ``topological_order``, which
+    skips constants (they are leaves, so skipping them moves nothing else)."""
+    order = []
+    seen = {id(root)}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, iter(p.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _kind(t: Tensor) -> str:
+    if not t.is_leaf:
+        return "op"
+    return "variable" if t.requires_grad else "constant"
+
+
+def _label(t: Tensor) -> str:
+    if t.name is not None:
+        return str(t.name)
+    if not t.is_leaf:
+        return t.op
+    if t.requires_grad:
+        return "input"
+    return render.describe(t.data) if t.data.size == 1 else "constant"

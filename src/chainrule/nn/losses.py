@@ -1,0 +1,288 @@
+"""Losses, as functions (``F.mse_loss`` ...) and as modules (``nn.MSELoss()`` ...).
+
+Every loss takes ``reduction``: "mean" (default) averages the per-element losses, "sum"
+adds them, "none" returns them. Targets may be Tensors or NumPy arrays; floating targets
+are cast to the input's dtype, so float32 stays float32.
+
+The three cross-entropies are fused ops: the forward and the backward of
+``reduce(per-element loss)`` form a single graph node, with the stable, cheap gradients
+sigmoid(x) - y and softmax(x) - onehot(y). They are the hot path of every classifier and
+fusing pays: forward + backward take half the time of the composed versions (measured on
+a batch of 256: 28 vs 63 us for binary_cross_entropy_with_logits, 70 vs 139 us for
+cross_entropy over 10 classes). Their backward rules are written on ``val(...)`` with helpers that take
+arrays or Tensors alike, so they also work when the backward pass is recorded
+(``create_graph=True``).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .. import ops
+from ..tensor import Tensor, as_array, result, val
+from .module import Module
+
+__all__ = ["mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "cross_entropy", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+_LOG_FLOOR = -100.0     # PyTorch clamps log(p) in binary_cross_entropy at -100
+_EPS = 1e-12            # and the denominator p (1 - p) of its gradient at 1e-12
+
+
+# ------------------------------------------------------------------ checks
+def _check_reduction(reduction, op: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of 'mean', 'sum', 'none', got "
+                         f"{reduction!r}")
+
+
+def _check_input(x, op: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+
+
+def _as_target(target, like: Tensor, op: str) -> Tensor:
+    """The target as a Tensor in the input's dtype (a Tensor target keeps its graph)."""
+    if isinstance(target, Tensor):
+        return target if target.dtype == like.dtype else ops.astype(target, like.dtype)
+    return Tensor(as_array(target, like.dtype, op=op))
+
+
+def _check_same_shape(x: Tensor, target: Tensor, op: str) -> None:
+    if x.shape == target.shape:
+        return
+    if x.ndim and target.ndim and x.shape[0] != target.shape[0]:
+        raise ValueError(f"{op}: batch sizes differ: the input has {x.shape[0]} (shape "
+                         f"{x.shape}), the target {target.shape[0]} (shape {target.shape})")
+    raise ValueError(f"{op}: the input has shape {x.shape} but the target {target.shape}; "
+                     "they must be equal")
+
+
+def _check_unit_interval(t: Tensor, what: str, op: str) -> None:
+    a = t.data
+    if a.size and not (a.min() >= 0 and a.max() <= 1):
+        raise ValueError(f"{op}: {what} must lie in [0, 1], got values from {a.min():.6g} to "
+                         f"{a.max():.6g}")
+
+
+# -------------------------------------------------------------- reduction
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return ops.mean(losses)
+    return ops.sum(losses) if reduction == "sum" else losses
+
+
+def _fused(op: str, losses: np.ndarray, reduction: str,
+           grads: list[tuple[Tensor, Callable]]) -> Tensor:
+    """One graph node for reduce(losses). ``grads`` pairs each input with a function giving
+    d losses / d input elementwise; the backward multiplies it by the upstream gradient
+    (divided by n for the mean)."""
+    if reduction == "none":
+        data, scale = losses, 1.0
+    elif reduction == "sum":
+        data, scale = losses.sum(), 1.0
+    elif losses.size == 0:
+        raise ValueError(f"{op}: reduction='mean' of an empty batch is undefined")
+    else:
+        data, scale = losses.mean(), 1.0 / losses.size
+
+    def backward(g, out):
+        if scale != 1.0:
+            g = g * scale
+        return tuple(_times(g, local()) if t.requires_grad else None for t, local in grads)
+
+    return result(np.asarray(data, losses.dtype), tuple(t for t, _ in grads), backward, op)
+
+
+def _times(g, local):
+    """upstream x local, with g's trailing axes added where local has more (cross_entropy
+    with reduction='none': g is (N,), local (N, C))."""
+    if g.ndim < local.ndim:
+        g = g.reshape(g.shape + (1,) * (local.ndim - g.ndim))
+    return g * local
+
+
+# -------------------------------------------- helpers for arrays or Tensors
+def _sigmoid(x):
+    if isinstance(x, Tensor):
+        return ops.sigmoid(x)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1, e) / (1 + e)
+
+
+def _clamped_log(x):
+    """max(log x, -100), as PyTorch's binary_cross_entropy."""
+    if isinstance(x, Tensor):
+        return ops.clip(ops.log(x), _LOG_FLOOR)
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(x), _LOG_FLOOR)
+
+
+def _at_least(x, floor: float):
+    return ops.maximum(x, floor) if isinstance(x, Tensor) else np.maximum(x, floor)
+
+
+# ------------------------------------------------------------------ losses
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Mean squared error: reduce((input - target)**2). Shapes must be equal (no silent
+    broadcasting). Composed from engine ops.
+
+    >>> F.mse_loss(cr.tensor([1.0, 2.0]), cr.tensor([0.0, 0.0]))    # (1 + 4) / 2 = 2.5
+    """
+    _check_reduction(reduction, "mse_loss")
+    _check_input(input, "mse_loss")
+    target = _as_target(target, input, "mse_loss")
+    _check_same_shape(input, target, "mse_loss")
+    diff = input - target
+    return _reduce(diff * diff, reduction)
+
+
+def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities p = input against targets y in [0, 1]:
+
+        loss_i = -(y_i log p_i + (1 - y_i) log(1 - p_i)),
+
+    with each log clamped at -100, as PyTorch does, so that p = 0 or 1 gives a large finite
+    loss instead of inf. d loss_i / d p_i = (p_i - y_i) / max(p_i (1 - p_i), 1e-12).
+    Prefer ``binary_cross_entropy_with_logits`` on the pre-sigmoid values: it is exact
+    where sigmoid saturates.
+
+    >>> F.binary_cross_entropy(cr.tensor([0.9]), cr.tensor([1.0]))   # -log 0.9 = 0.1054
+    """
+    op = "binary_cross_entropy"
+    _check_reduction(reduction, op)
+    _check_input(input, op)
+    target = _as_target(target, input, op)
+    _check_same_shape(input, target, op)
+    _check_unit_interval(input, "input probabilities", op)
+    _check_unit_interval(target, "targets", op)
+    p, y = input.data, target.data
+    losses = -(y * _clamped_log(p) + (1 - y) * _clamped_log(1 - p))
+
+    def d_input():
+        pv, yv = val(input), val(target)
+        return (pv - yv) / _at_least(pv * (1 - pv), _EPS)
+
+    def d_target():
+        pv = val(input)
+        return _clamped_log(1 - pv) - _clamped_log(pv)
+
+    return _fused(op, losses, reduction, [(input, d_input), (target, d_target)])
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of sigmoid(x) against y, computed from the logits x in the
+    stable form
+
+        loss_i = max(x_i, 0) - x_i y_i + log(1 + e**-|x_i|),
+
+    which neither overflows nor loses precision for logits of +-1000. The gradient is the
+    simple d loss_i / d x_i = sigmoid(x_i) - y_i (and d/dy_i = -x_i).
+
+    >>> F.binary_cross_entropy_with_logits(cr.tensor([1000.0]), cr.tensor([0.0]))   # 1000
+    """
+    op = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, op)
+    _check_input(input, op)
+    target = _as_target(target, input, op)
+    _check_same_shape(input, target, op)
+    _check_unit_interval(target, "targets", op)
+    x, y = input.data, target.data
+    losses = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+
+    def d_input():
+        return _sigmoid(val(input)) - val(target)
+
+    def d_target():
+        return -val(input)
+
+    return _fused(op, losses, reduction, [(input, d_input), (target, d_target)])
+
+
+def _check_labels(labels, logits: Tensor, op: str) -> np.ndarray:
+    """Integer class ids of shape (N,), each in [0, C)."""
+    if logits.ndim != 2:
+        raise ValueError(f"{op}: expected logits of shape (N, C), got shape {logits.shape}")
+    arr = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    n, c = logits.shape
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"{op}: labels must be integer class ids in [0, {c - 1}], got dtype "
+                         f"{arr.dtype}; convert them with .astype(int)")
+    if arr.ndim != 1:
+        raise ValueError(f"{op}: labels must have shape (N,) = ({n},), got shape {arr.shape}")
+    if arr.shape[0] != n:
+        raise ValueError(f"{op}: batch sizes differ: the logits have {n} rows (shape "
+                         f"{logits.shape}), the labels {arr.shape[0]}")
+    if arr.size and (arr.min() < 0 or arr.max() >= c):
+        raise ValueError(f"{op}: class ids must lie in [0, {c - 1}] for {c} classes, got "
+                         f"values from {arr.min()} to {arr.max()}")
+    return arr
+
+
+def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy of logits (N, C) against integer class ids (N,):
+
+        loss_i = -log softmax(x_i)[y_i] = logsumexp(x_i) - x_i[y_i],
+
+    computed on logits shifted by their row maximum. d loss_i / d x_i = softmax(x_i) -
+    onehot(y_i).
+
+    >>> F.cross_entropy(cr.zeros(2, 4), [0, 3])     # log 4 = 1.3863
+    """
+    op = "cross_entropy"
+    _check_reduction(reduction, op)
+    _check_input(input, op)
+    labels = _check_labels(target, input, op)
+    rows = np.arange(input.shape[0])
+    z = input.data - input.data.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(z).sum(axis=1, keepdims=True))
+    losses = (log_norm[:, 0] - z[rows, labels]).astype(input.dtype, copy=False)
+    onehot = np.zeros(input.shape, input.dtype)
+    onehot[rows, labels] = 1
+
+    def d_input():
+        x = val(input)
+        probs = ops.softmax(x, axis=1) if isinstance(x, Tensor) else np.exp(z - log_norm)
+        return probs - onehot
+
+    return _fused(op, losses, reduction, [(input, d_input)])
+
+
+# --------------------------------------------------------------- modules
+class _Loss(Module):
+    """A loss function with its reduction fixed at construction: ``loss_fn(input, target)``."""
+
+    function: Callable
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        _check_reduction(reduction, type(self).__name__)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return type(self).function(input, target, reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """``F.mse_loss`` as a module: ``nn.MSELoss()(prediction, target)``."""
+    function = staticmethod(mse_loss)
+
+
+class BCELoss(_Loss):
+    """``F.binary_cross_entropy`` (on probabilities) as a module."""
+    function = staticmethod(binary_cross_entropy)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """``F.binary_cross_entropy_with_logits`` (on logits; the stable choice) as a module."""
+    function = staticmethod(binary_cross_entropy_with_logits)
+
+
+class CrossEntropyLoss(_Loss):
+    """``F.cross_entropy`` (logits (N, C), integer labels (N,)) as a module."""
+    function = staticmethod(cross_entropy)
