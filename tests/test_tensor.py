@@ -369,3 +369,23 @@ def test_ragged_lists_are_refused():
 ])
 def test_repr_looks_like_pytorch(make, expected):
     assert repr(make()) == expected
+
+
+def test_leaf_gradients_never_share_memory_with_each_other_or_the_caller():
+    # The engine adopts fresh gradient arrays as .grad without copying; shared or
+    # user-owned arrays must still be copied, or a later in-place accumulation leaks.
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = cr.tensor([3.0, 4.0], requires_grad=True)
+    v = np.array([1.0, 1.0], dtype=np.float32)
+    for _ in range(2):
+        (x + y).backward(gradient=v)
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(y.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(v, [1.0, 1.0])
+    assert not np.shares_memory(x.grad.data, y.grad.data)
+    h = x.register_hook(lambda g: v)           # a hook handing back the caller's array
+    x.grad = None
+    (x * 1).sum().backward()
+    (x * 1).sum().backward()
+    np.testing.assert_array_equal(v, [1.0, 1.0])
+    h.remove()

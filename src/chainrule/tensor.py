@@ -442,6 +442,8 @@ def _seed(root: Tensor, gradient, differentiable: bool):
         if g.shape != root.shape:
             raise ValueError(f"backward: gradient has shape {tuple(g.shape)} but the output has "
                              f"shape {root.shape}; they must match")
+        if not differentiable:   # our own copy: a leaf may adopt it as its .grad
+            g = np.array(g, dtype=root.dtype)
     if differentiable and not isinstance(g, Tensor):
         g = Tensor(g)
     return g
@@ -454,7 +456,8 @@ def _run_hooks(node: Tensor, g, differentiable: bool):
         seen = g if differentiable else Tensor(np.asarray(g))
         new = hook(seen)
         if new is not None:
-            new_g = new if differentiable else as_array(new)
+            # (a copy in a plain pass: a leaf may adopt it as its .grad)
+            new_g = new if differentiable else np.array(as_array(new), dtype=node.dtype)
             if tuple(new_g.shape) != tuple(node.shape):
                 raise ValueError(f"register_hook: the hook returned a gradient of shape "
                                  f"{tuple(new_g.shape)} for a tensor of shape {node.shape}")
@@ -462,17 +465,29 @@ def _run_hooks(node: Tensor, g, differentiable: bool):
     return g
 
 
-def _accumulate_grad(node: Tensor, g, differentiable: bool) -> None:
-    """Add g into node.grad: in place for a plain pass, as a graph op otherwise."""
+def _accumulate_grad(node: Tensor, g, differentiable: bool, adopted: set) -> None:
+    """Add g into node.grad: in place for a plain pass, as a graph op otherwise.
+
+    A plain pass hands a fresh gradient array to the first ``.grad`` it fills without
+    copying it (after ``zero_grad`` that is every step). Arrays already given to another
+    tensor in this pass (``x + y`` hands both inputs the same one), views and arrays of
+    another dtype are copied, so no two ``.grad`` share memory.
+    """
     if differentiable:
         # g + 0, not g: g may be shared with other inputs of the same op (x + y hands both
         # the same tensor), and a later plain pass adds into .grad in place.
         node.grad = g + 0 if node.grad is None else node.grad + g
-    elif node.grad is None:
-        # A fresh, owned copy: g may be shared with other inputs of the same op.
-        node.grad = Tensor(np.array(g, dtype=node.data.dtype))
-    else:
+    elif node.grad is not None:
         node.grad.data += g
+    else:
+        if (type(g) is np.ndarray and g.base is None and g.dtype == node.data.dtype
+                and id(g) not in adopted):
+            adopted.add(id(g))
+        else:
+            g = np.array(g, dtype=node.data.dtype)
+        grad = Tensor.__new__(Tensor)
+        _init_result(grad, g)
+        node.grad = grad
 
 
 def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: bool | None,
@@ -505,6 +520,7 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
 
     wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
     captured = [None] * (0 if inputs is None else len(inputs))
+    adopted: set = set()
     saved = dict(_state)
     _state["differentiable_backward"] = create_graph
     _state["grad_enabled"] = create_graph
@@ -519,7 +535,7 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
                     if id(node) in wanted:
                         captured[wanted[id(node)]] = g
                 elif backward is None or node._retains_grad:
-                    _accumulate_grad(node, g, create_graph)
+                    _accumulate_grad(node, g, create_graph, adopted)
                 if backward is not None:
                     parent_grads = backward(g, node if create_graph else node.data)
                     for p, pg in zip(node._parents, parent_grads):

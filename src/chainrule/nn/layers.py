@@ -21,8 +21,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     >>> F.linear(cr.ones(5, 3), cr.ones(3, 2)).shape
     (5, 2)
     """
-    out = ops.matmul(x, weight)
-    return out if bias is None else out + bias
+    return ops.linear(x, weight, bias)
 
 
 class Linear(Module):

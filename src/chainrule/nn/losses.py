@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from .. import ops
+from ..ops.activation import sigmoid_array
 from ..tensor import Tensor, as_array, result, val
 from .module import Module
 
@@ -106,10 +107,7 @@ def _times(g, local):
 
 # -------------------------------------------- helpers for arrays or Tensors
 def _sigmoid(x):
-    if isinstance(x, Tensor):
-        return ops.sigmoid(x)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1, e) / (1 + e)
+    return ops.sigmoid(x) if isinstance(x, Tensor) else sigmoid_array(x)
 
 
 def _clamped_log(x):

@@ -7,13 +7,13 @@ which is what makes ``create_graph=True`` work for every op.
 from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .arithmetic import add, compare, div, mul, neg, pow, sub
 from .elementwise import abs, astype, clip, exp, log, maximum, minimum, sqrt, where
-from .linalg import matmul
+from .linalg import linear, matmul
 from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import (broadcast_to, concat, flatten, getitem, permute, reshape, scatter_add,
                     squeeze, stack, swapaxes, transpose, unsqueeze)
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "compare", "exp", "log", "sqrt", "abs",
-           "astype", "where", "clip", "maximum", "minimum", "matmul", "sum", "mean", "max",
+           "astype", "where", "clip", "maximum", "minimum", "matmul", "linear", "sum", "mean", "max",
            "min", "logsumexp", "var", "reshape", "flatten", "permute", "swapaxes", "transpose",
            "squeeze", "unsqueeze", "broadcast_to", "getitem", "scatter_add", "concat", "stack",
            "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax"]

@@ -8,15 +8,18 @@ from ..tensor import Tensor, lift, result, val
 from ._common import broadcast_error, sum_to
 
 
-def _operands(op: str, a, b, fn):
+def _operands(op: str, a, b, fn, quiet: bool = False):
     """Lift both operands to tensors and compute fn on their arrays, turning NumPy's
-    broadcast failure into an error that names the op and both shapes. 1/0 is inf and
-    0/0 NaN, as in PyTorch (and ``log``), without NumPy's warning."""
+    broadcast failure into an error that names the op and both shapes. With ``quiet``
+    (division and powers) 1/0 is inf and 0/0 NaN, as in PyTorch, without NumPy's warning;
+    the other ops skip that context because it costs more than a small op itself."""
     like = a if isinstance(a, Tensor) else b
     a, b = lift(a, like), lift(b, like)
     try:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return a, b, fn(a.data, b.data)
+        if quiet:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return a, b, fn(a.data, b.data)
+        return a, b, fn(a.data, b.data)
     except ValueError:
         raise broadcast_error(op, a.shape, b.shape) from None
 
@@ -56,7 +59,7 @@ def mul(a, b) -> Tensor:
 
 def div(a, b) -> Tensor:
     """a / b.  d/da = 1/b, d/db = -a/b**2 = -out/b."""
-    a, b, data = _operands("div", a, b, np.divide)
+    a, b, data = _operands("div", a, b, np.divide, quiet=True)
 
     def backward(g, out):
         gb = val(b)
@@ -78,7 +81,7 @@ def neg(a: Tensor) -> Tensor:
 def pow(a, b) -> Tensor:
     """a ** b.  d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0
     (the limit PyTorch uses too) and NaN where a < 0, where the real power is undefined."""
-    a, b, data = _operands("pow", a, b, np.power)
+    a, b, data = _operands("pow", a, b, np.power, quiet=True)
 
     def backward(g, out):
         ga = gb = None

@@ -50,3 +50,41 @@ def _grad_shape(x: Tensor, batch: tuple) -> tuple:
     """The shape of a gradient before broadcasting is undone: the batch dimensions of
     the output followed by x's own matrix dimensions (a vector stays a vector)."""
     return batch + (x.shape[-1:] if x.ndim == 1 else x.shape[-2:])
+
+
+def linear(x, weight, bias=None) -> Tensor:
+    """x @ weight + bias as one node: the affine map of a layer, fused because it is the
+    hot path of every network (one node instead of two, no broadcast bookkeeping).
+
+    weight is (in, out), bias (out,); x is (..., in).  With G the upstream gradient and
+    X, G flattened to rows:  dX = G W^T,  dW = X^T G,  db = sum of G's rows.
+    """
+    like = x if isinstance(x, Tensor) else weight
+    x, weight = lift(x, like), lift(weight, like)
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+        raise ValueError(f"linear: expected x of shape (..., in) and weight of shape (in, out), "
+                         f"got {x.shape} and {weight.shape}")
+    data = x.data @ weight.data
+    parents = (x, weight)
+    if bias is not None:
+        bias = lift(bias, like)
+        if bias.shape != (weight.shape[1],):
+            raise ValueError(f"linear: bias must have shape ({weight.shape[1]},) to match "
+                             f"weight {weight.shape}, got {bias.shape}")
+        data += bias.data
+        parents = (x, weight, bias)
+    n_in, n_out = weight.shape
+
+    def backward(g, out):
+        rows = g if g.ndim == 2 else g.reshape((-1, n_out))
+        gx = g @ val(weight).T if x.requires_grad else None
+        if weight.requires_grad:
+            xv = val(x)
+            gw = (xv if xv.ndim == 2 else xv.reshape((-1, n_in))).T @ rows
+        else:
+            gw = None
+        if bias is None:
+            return gx, gw
+        return gx, gw, rows.sum(axis=0) if bias.requires_grad else None
+
+    return result(data, parents, backward, "linear")
