@@ -13,15 +13,18 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import compare, fmt_time  # noqa: E402
+from timing import compare, fmt_time, set_threads  # noqa: E402
+
+THREADS = set_threads(sys.argv[1:])
+
+import numpy as np  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 
 try:
     import torch
+    torch.set_num_threads(THREADS)
 except ImportError:   # the reference extra is not installed
     torch = None
 
@@ -75,6 +78,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (CI)")
     parser.add_argument("--size", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS/torch threads (default 1)")
     args = parser.parse_args(argv)
     rounds, min_time = (1, 0.001) if args.quick else (7, 0.05)
 

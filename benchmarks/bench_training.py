@@ -12,31 +12,17 @@ before either library loads; default 1, the fair setting for networks this small
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tracemalloc
 from pathlib import Path
 
 
-def _set_threads(argv) -> int:
-    """BLAS reads its thread count when NumPy loads, so this runs before the imports."""
-    threads = 1
-    for i, arg in enumerate(argv):
-        if arg == "--threads" and i + 1 < len(argv):
-            threads = int(argv[i + 1])
-        elif arg.startswith("--threads="):
-            threads = int(arg.split("=", 1)[1])
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(threads)
-    return threads
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import compare, fmt_time, set_threads  # noqa: E402
 
-
-THREADS = _set_threads(sys.argv[1:])
+THREADS = set_threads(sys.argv[1:])
 
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import compare, fmt_time  # noqa: E402
 
 import chainrule as cr  # noqa: E402
 import chainrule.nn.functional as F  # noqa: E402

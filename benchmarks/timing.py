@@ -3,9 +3,25 @@ alternation (so drift in machine load hits all of them alike) and summarised by
 their medians."""
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from typing import Callable
+
+
+def set_threads(argv: list[str], default: int = 1) -> int:
+    """Give NumPy's BLAS and PyTorch the same thread count (``--threads N``, default 1:
+    the fair setting for networks this small). BLAS reads it when NumPy loads, so call
+    this before importing numpy."""
+    threads = default
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            threads = int(argv[i + 1])
+        elif arg.startswith("--threads="):
+            threads = int(arg.split("=", 1)[1])
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    return threads
 
 
 def per_call(fn: Callable[[], object], min_time: float = 0.02) -> float:

@@ -370,8 +370,10 @@ def _init_result(out: Tensor, data) -> None:
 def result(data, parents: tuple, backward: Callable, op: str) -> Tensor:
     """Wrap an op's output array; record the node only if grad mode is on and some
     input requires a gradient (so inference and ``no_grad`` build nothing)."""
-    out = Tensor.__new__(Tensor)
-    _init_result(out, data)
+    out = _new(Tensor)
+    out.data = data if type(data) is np.ndarray else np.asarray(data)
+    out.grad = out.name = out._hooks = None
+    out._retains_grad = False
     if _state["grad_enabled"]:
         for p in parents:
             if p.requires_grad:
@@ -379,8 +381,14 @@ def result(data, parents: tuple, backward: Callable, op: str) -> Tensor:
                 out._parents = parents
                 out._backward = backward
                 out._op = op
-                break
+                return out
+    out.requires_grad = False
+    out._parents = ()
+    out._backward = out._op = None
     return out
+
+
+_new = object.__new__   # (result() is called once per op: every lookup counts)
 
 
 def lift(x, like: Tensor | None = None) -> Tensor:
@@ -412,16 +420,19 @@ def lift(x, like: Tensor | None = None) -> Tensor:
 def topological_order(root: Tensor) -> list:
     """The nodes that need a gradient, inputs before outputs; iterative, so a chain of
     any length sorts without recursion."""
+    # Tensors hash by identity (see __hash__), so they serve as their own keys.
     order = []
-    seen = {id(root)}
+    seen = {root}
     stack = [(root, iter(root._parents))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
-            if p.requires_grad and id(p) not in seen:
-                seen.add(id(p))
-                stack.append((p, iter(p._parents)))
-                break
+            if p.requires_grad and p not in seen:
+                seen.add(p)
+                if p._parents:
+                    stack.append((p, iter(p._parents)))
+                    break
+                order.append(p)   # a leaf: nothing to visit below it
         else:
             stack.pop()
             order.append(node)
@@ -506,8 +517,8 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
     grads: dict = {}
     for root, gradient in zip(roots, gradients):
         g = _seed(root, gradient, create_graph)
-        prev = grads.get(id(root))
-        grads[id(root)] = g if prev is None else prev + g
+        prev = grads.get(root)
+        grads[root] = g if prev is None else prev + g
 
     if len(roots) == 1:
         order = topological_order(roots[0])
@@ -518,31 +529,32 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
         sentinel.requires_grad = True
         order = topological_order(sentinel)[:-1]
 
-    wanted = None if inputs is None else {id(t): i for i, t in enumerate(inputs)}
+    wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
     captured = [None] * (0 if inputs is None else len(inputs))
     adopted: set = set()
+    pending_pop, pending_get = grads.pop, grads.get   # (locals: this loop is the hot path)
     saved = dict(_state)
     _state["differentiable_backward"] = create_graph
     _state["grad_enabled"] = create_graph
     try:
         for node in reversed(order):
-            g = grads.pop(id(node), None)
+            g = pending_pop(node, None)
             backward = node._backward
             if g is not None:
                 if node._hooks:
                     g = _run_hooks(node, g, create_graph)
                 if wanted is not None:
-                    if id(node) in wanted:
-                        captured[wanted[id(node)]] = g
+                    if node in wanted:
+                        captured[wanted[node]] = g
                 elif backward is None or node._retains_grad:
                     _accumulate_grad(node, g, create_graph, adopted)
                 if backward is not None:
+                    # upstream x local for every input, each handed down once
                     parent_grads = backward(g, node if create_graph else node.data)
                     for p, pg in zip(node._parents, parent_grads):
-                        if pg is None or not p.requires_grad:
-                            continue
-                        prev = grads.get(id(p))
-                        grads[id(p)] = pg if prev is None else prev + pg
+                        if pg is not None and p.requires_grad:
+                            prev = pending_get(p)
+                            grads[p] = pg if prev is None else prev + pg
             if backward is not None and not retain_graph:
                 node._backward = _released
                 node._parents = ()
