@@ -496,9 +496,11 @@ def _accumulate_grad(node: Tensor, g, differentiable: bool, adopted: set) -> Non
             adopted.add(id(g))
         else:
             g = np.array(g, dtype=node.data.dtype)
-        grad = Tensor.__new__(Tensor)
-        _init_result(grad, g)
-        node.grad = grad
+        node.grad = grad = _new(Tensor)
+        grad.data = g
+        grad.grad = grad.name = grad._hooks = grad._backward = grad._op = None
+        grad.requires_grad = grad._retains_grad = False
+        grad._parents = ()
 
 
 def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: bool | None,

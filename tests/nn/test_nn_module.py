@@ -216,3 +216,23 @@ def test_buffers_apply_children_and_deepcopy():
     assert type(clone.layer.weight) is nn.Parameter
     assert clone.layer.weight.data is not m.layer.weight.data
     np.testing.assert_array_equal(clone.layer.weight.data, m.layer.weight.data)
+
+
+def test_attribute_reads_follow_every_kind_of_reassignment():
+    # Parameters and submodules are mirrored in __dict__ for fast reads; the mirror must
+    # follow assignment, None placeholders, deletion and Sequential.__setitem__.
+    layer = nn.Linear(2, 3)
+    new_weight = nn.Parameter(np.ones((2, 3), dtype=np.float32))
+    layer.weight = new_weight
+    assert layer.weight is new_weight and dict(layer.named_parameters())["weight"] is new_weight
+    layer.bias = None
+    assert layer.bias is None and "bias" not in dict(layer.named_parameters())
+    del layer.weight
+    with pytest.raises(AttributeError):
+        layer.weight
+    seq = nn.Sequential(nn.Linear(2, 2), nn.Tanh())
+    relu = nn.ReLU()
+    seq[1] = relu
+    assert seq[1] is relu and getattr(seq, "1") is relu
+    layer.extra = nn.Tanh()
+    assert dict(layer.named_children())["extra"] is layer.extra

@@ -38,7 +38,7 @@ class _Indexed(Module):
 
     def __setitem__(self, i: int, module: Module) -> None:
         key = list(self._modules)[self._index(i)]
-        self._modules[key] = self._check(module, "__setitem__")
+        self._modules[key] = self.__dict__[key] = self._check(module, "__setitem__")
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -70,7 +70,7 @@ class Sequential(_Indexed):
         self.extend(modules)
 
     def forward(self, x):
-        for module in self:
+        for module in self._modules.values():
             x = module(x)
         return x
 

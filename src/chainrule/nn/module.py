@@ -80,19 +80,22 @@ class Module:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
                                 f"parameter {name!r}; expected a Parameter or None")
-            self._parameters[name] = None
+            self._parameters[name] = self.__dict__[name] = None
         elif name in self._modules:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
                                 f"submodule {name!r}; expected a Module or None")
-            self._modules[name] = None
+            self._modules[name] = self.__dict__[name] = None
         elif name in self._buffers:
-            self._buffers[name] = _as_buffer(self, name, value)
+            self._buffers[name] = self.__dict__[name] = _as_buffer(self, name, value)
         else:
             object.__setattr__(self, name, value)
 
+    # Parameters, buffers and submodules live in their stores (which keep their order
+    # and kind) and are mirrored in the instance __dict__, so reading ``self.weight``
+    # is a plain attribute lookup: it happens on every forward pass.
     def __getattr__(self, name: str):
-        # Called only when normal lookup fails: parameters, buffers and submodules.
+        # Called only when normal lookup fails (e.g. during unpickling).
         for store in ("_parameters", "_buffers", "_modules"):
             items = self.__dict__.get(store)
             if items is not None and name in items:
@@ -104,6 +107,7 @@ class Module:
             if name in store:
                 del store[name]
                 self._non_persistent.discard(name)
+                self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
 
@@ -121,14 +125,14 @@ class Module:
                             f"Parameter or None, got {type(param).__name__}")
         _check_name(self, name)
         self._forget(name)
-        self._parameters[name] = param
+        self._parameters[name] = self.__dict__[name] = param
 
     def register_buffer(self, name: str, value, persistent: bool = True) -> None:
         """Add state that is not trained but belongs to the module (it is saved by
         ``state_dict`` unless persistent=False). Arrays become Tensors without gradient."""
         _check_name(self, name)
         self._forget(name)
-        self._buffers[name] = _as_buffer(self, name, value)
+        self._buffers[name] = self.__dict__[name] = _as_buffer(self, name, value)
         if not persistent:
             self._non_persistent.add(name)
 
@@ -139,7 +143,7 @@ class Module:
                             f"None, got {type(module).__name__}")
         _check_name(self, name)
         self._forget(name)
-        self._modules[name] = module
+        self._modules[name] = self.__dict__[name] = module
 
     # --------------------------------------------------------------- traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:

@@ -19,7 +19,7 @@ def sigmoid_array(x: np.ndarray) -> np.ndarray:
     Where no element is below the overflow limit (all normal inputs) it is 1 / (1 + e**-x)
     in four in-place passes; otherwise e**-|x| / (1 + e**-|x|), mirrored for x >= 0,
     which never overflows and keeps the tiny values of the far negative tail."""
-    if x.size and x.min() < -_EXP_LIMIT.get(x.dtype, 88.0):
+    if x.size and np.minimum.reduce(x, axis=None) < -_EXP_LIMIT.get(x.dtype, 88.0):
         e = np.exp(-np.abs(x))
         return (np.where(x >= 0, 1, e) / (1 + e)).astype(x.dtype, copy=False)
     out = np.negative(x, out=np.empty_like(x))   # (an array even when x is 0-d)
@@ -34,7 +34,12 @@ def sigmoid(a: Tensor) -> Tensor:
     x = a.data if a.data.dtype.kind == "f" else a.data.astype(np.float32)
 
     def backward(g, out):
-        return (g * out * (1 - out),)
+        if isinstance(g, Tensor):               # recorded backward (create_graph)
+            return (g * out * (1 - out),)
+        local = 1 - out                         # the same product, one temporary
+        local *= out
+        local *= g
+        return (local,)
 
     return result(sigmoid_array(x), (a,), backward, "sigmoid")
 
@@ -42,7 +47,12 @@ def sigmoid(a: Tensor) -> Tensor:
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent.  d/da = 1 - out**2."""
     def backward(g, out):
-        return (g * (1 - out * out),)
+        if isinstance(g, Tensor):               # recorded backward (create_graph)
+            return (g * (1 - out * out),)
+        local = out * out                       # the same product, one temporary
+        np.subtract(1, local, out=local)
+        local *= g
+        return (local,)
 
     return result(np.tanh(a.data), (a,), backward, "tanh")
 

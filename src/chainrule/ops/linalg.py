@@ -61,15 +61,17 @@ def linear(x, weight, bias=None) -> Tensor:
     """
     like = x if isinstance(x, Tensor) else weight
     x, weight = lift(x, like), lift(weight, like)
-    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[0]:
+    xd, wd = x.data, weight.data
+    if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[0]:
         raise ValueError(f"linear: expected x of shape (..., in) and weight of shape (in, out), "
                          f"got {x.shape} and {weight.shape}")
-    data = x.data @ weight.data
-    parents = (x, weight)
-    if bias is not None:
+    data = xd @ wd
+    if bias is None:
+        parents = (x, weight)
+    else:
         bias = lift(bias, like)
-        if bias.shape != (weight.shape[1],):
-            raise ValueError(f"linear: bias must have shape ({weight.shape[1]},) to match "
+        if bias.data.shape != (wd.shape[1],):
+            raise ValueError(f"linear: bias must have shape ({wd.shape[1]},) to match "
                              f"weight {weight.shape}, got {bias.shape}")
         data += bias.data
         parents = (x, weight, bias)
