@@ -36,7 +36,7 @@ def sigmoid(a: Tensor) -> Tensor:
     def backward(g, out):
         if isinstance(g, Tensor):               # recorded backward (create_graph)
             return (g * out * (1 - out),)
-        local = 1 - out                         # the same product, one temporary
+        local = np.subtract(1, out, out=np.empty_like(out))   # one temporary (0-d too)
         local *= out
         local *= g
         return (local,)
@@ -49,7 +49,7 @@ def tanh(a: Tensor) -> Tensor:
     def backward(g, out):
         if isinstance(g, Tensor):               # recorded backward (create_graph)
             return (g * (1 - out * out),)
-        local = out * out                       # the same product, one temporary
+        local = np.multiply(out, out, out=np.empty_like(out))   # one temporary (0-d too)
         np.subtract(1, local, out=local)
         local *= g
         return (local,)
