@@ -29,33 +29,13 @@ except ImportError:   # the reference extra is not installed
     torch = None
 
 
-def chainrule_workloads(n: int) -> dict:
+def workloads(leaf, n: int) -> dict:
+    """The workloads, written once for both libraries: ``leaf(array)`` makes a tensor that
+    requires a gradient; everything else (operators, .sigmoid(), .sum(), .backward(),
+    .grad) has the same name in chainrule and PyTorch."""
     rng = np.random.default_rng(0)
-    a, b, c = (cr.tensor(rng.standard_normal((n, n)).astype(np.float32), requires_grad=True)
-               for _ in range(3))
-    x, y, z = (cr.tensor(v, requires_grad=True) for v in (3.0, -4.0, 5.0))
-
-    def run(build):
-        def step():
-            for t in (a, b, c, x, y, z):
-                t.grad = None
-            build().backward()
-        return step
-
-    return {
-        "add": run(lambda: (a + b).sum()),
-        "mul": run(lambda: (a * b).sum()),
-        "sigmoid": run(lambda: a.sigmoid().sum()),
-        "matmul": run(lambda: (a @ b).sum()),
-        "chain: sigmoid(a @ b * c + a)": run(lambda: ((a @ b) * c + a).sigmoid().sum()),
-        "scalar graph (x + y) * z": run(lambda: (x + y) * z),
-    }
-
-
-def torch_workloads(n: int) -> dict:
-    g = torch.Generator().manual_seed(0)
-    a, b, c = (torch.randn(n, n, generator=g, requires_grad=True) for _ in range(3))
-    x, y, z = (torch.tensor(v, requires_grad=True) for v in (3.0, -4.0, 5.0))
+    a, b, c = (leaf(rng.standard_normal((n, n)).astype(np.float32)) for _ in range(3))
+    x, y, z = (leaf(np.array(v, dtype=np.float32)) for v in (3.0, -4.0, 5.0))
 
     def run(build):
         def step():
@@ -82,8 +62,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rounds, min_time = (1, 0.001) if args.quick else (7, 0.05)
 
-    ours = chainrule_workloads(args.size)
-    theirs = torch_workloads(args.size) if torch is not None else {}
+    ours = workloads(lambda a: cr.tensor(a, requires_grad=True), args.size)
+    theirs = ({} if torch is None else
+              workloads(lambda a: torch.tensor(a, requires_grad=True), args.size))
     if torch is None:
         print("torch is not installed (pip install -e '.[reference]'): timing chainrule only")
     else:
