@@ -32,6 +32,7 @@ from .checkpoint import load, save  # noqa: E402
 from . import inspect  # noqa: E402
 from . import expr  # noqa: E402
 from .descent import descend  # noqa: E402
+from . import lab  # noqa: E402
 
 clamp = clip
 cat = concat
@@ -44,5 +45,5 @@ __all__ = [
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "concat", "cat", "stack",
     "where", "clip", "clamp", "maximum", "minimum", "sigmoid", "tanh", "relu", "leaky_relu",
     "softmax", "log_softmax", "logsumexp", "matmul", "nn", "data", "datasets", "optim", "train", "save", "load",
-    "inspect", "expr", "descend", "__version__",
+    "inspect", "expr", "descend", "lab", "__version__",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 from . import __version__
 
 FIGURES = "chainrule-figures"     # where figures go unless --out/-o says otherwise
+LAB_OUT = "chainrule-lab"         # where `chainrule lab` writes unless --out says otherwise
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "gradient measured")
     _graph_parser(sub)
     _descend_parser(sub)
+    _lab_parser(sub)
     return parser
 
 
@@ -68,6 +70,90 @@ def _descend_parser(sub) -> None:
     p.add_argument("--out", default=FIGURES, metavar="DIR",
                    help=f"where the figure goes (default ./{FIGURES}/)")
     p.add_argument("--no-figure", action="store_true", help="print the table only")
+
+
+def _lab_parser(sub) -> None:
+    from . import lab
+
+    p = sub.add_parser(
+        "lab", help="run the lab's experiments: the lectures' claims, measured",
+        usage="chainrule lab {list | all [--out DIR] [--quick] [--seed N] | "
+              "NAME [--options] [--out DIR] [--quick] [--seed N]}",
+        description="Run an experiment and print its conclusion and its numbers; the "
+                    "numbers (JSON) and figures (PNG, SVG) go to --out. `chainrule lab list` "
+                    "names the experiments, `chainrule lab all` runs every one and writes an "
+                    "HTML report. Each experiment's options come from its parameters: "
+                    "`chainrule lab NAME --help` lists them with their defaults. --quick "
+                    "runs a seconds-long version.",
+        epilog=f"experiments: {', '.join(lab.names())}")
+    p.add_argument("experiment", metavar="NAME", help="an experiment, `all` or `list`")
+    p.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def _lab_common(p, seed: bool) -> None:
+    p.add_argument("--out", default=LAB_OUT, metavar="DIR",
+                   help=f"where the JSON and figures go (default ./{LAB_OUT}/)")
+    p.add_argument("--quick", action="store_true",
+                   help="a seconds-long smoke run (the experiment's TINY parameters; options "
+                        "given still apply)")
+    if seed:
+        p.add_argument("--seed", type=int, default=None,
+                       help="the seed for every experiment (default: each one's own)")
+
+
+def _lab_experiment_parser(name: str) -> argparse.ArgumentParser:
+    """`chainrule lab NAME`'s options, one per parameter of the experiment's run()."""
+    import typing
+
+    from .lab import get, parameters
+
+    module = get(name)
+    doc = (module.run.__doc__ or "").strip().split("\n\n")[0]
+    p = argparse.ArgumentParser(prog=f"chainrule lab {module.NAME}",
+                                description=f"{module.TITLE}. {' '.join(doc.split())}")
+    try:
+        hints = typing.get_type_hints(module.run)
+    except Exception:       # noqa: BLE001 -- an unresolvable annotation: use the defaults
+        hints = {}
+    for param in parameters(name).values():
+        option = _signature_option(param, hints.get(param.name))
+        if param.name in module.TINY:
+            quick = module.TINY[param.name]
+            quick = " ".join(map(str, quick)) if isinstance(quick, (tuple, list)) else quick
+            option["help"] = option["help"][:-1] + f"; with --quick: {quick})"
+        p.add_argument("--" + param.name.replace("_", "-"), **option)
+    _lab_common(p, seed=False)
+    return p
+
+
+def _signature_option(param, hint) -> dict:
+    """argparse keywords for one keyword parameter of an experiment's run(): the type from
+    the annotation or the default; a tuple or list takes one or more values; a bool becomes
+    --flag/--no-flag. Only options given on the command line reach run() (the rest keep
+    run()'s own defaults, or --quick's)."""
+    import types
+    import typing
+
+    default = param.default
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType) and args:        # X | None: an X
+        hint, origin, args = args[0], typing.get_origin(args[0]), typing.get_args(args[0])
+    shown = " ".join(map(str, default)) if isinstance(default, (tuple, list)) else default
+    kwargs = {"default": argparse.SUPPRESS, "dest": param.name,
+              "help": f"(default: {shown})" if default is not param.empty else "(required)"}
+    if hint is bool or isinstance(default, bool):
+        return {**kwargs, "action": argparse.BooleanOptionalAction}
+    if origin in (tuple, list) or hint in (tuple, list) or isinstance(default, (tuple, list)):
+        element = next((a for a in args if a in (int, float, str)), None)
+        if element is None:
+            element = type(default[0]) if isinstance(default, (tuple, list)) and default else str
+        fixed = origin is tuple and args and Ellipsis not in args
+        return {**kwargs, "type": element, "nargs": len(args) if fixed else "+",
+                "metavar": element.__name__.upper()}
+    kind = hint if hint in (int, float, str) else (
+        type(default) if default not in (param.empty, None) else str)
+    return {**kwargs, "type": kind, "metavar": kind.__name__.upper()}
 
 
 def demo(args) -> int:
@@ -162,6 +248,68 @@ def descend(args) -> int:
     return 0
 
 
+def lab(args) -> int:
+    from . import lab as _lab
+
+    name = args.experiment
+    if name == "list":
+        return _lab_list(args.options)
+    if name == "all":
+        return _lab_all(args.options)
+    try:
+        parser = _lab_experiment_parser(name)
+    except (ValueError, ImportError) as e:
+        return _fail("lab", e)
+    opts = {k: tuple(v) if isinstance(v, list) else v
+            for k, v in vars(parser.parse_args(args.options)).items()}
+    out, quick = opts.pop("out"), opts.pop("quick")
+    try:
+        result = _lab.run(name, quick=quick, **opts)
+    except ValueError as e:
+        return _fail(f"lab {name}", e)
+    from .lab.report import print_result
+    print_result(result)
+    if not result.figures:
+        print("chainrule lab: no figures (they need matplotlib: pip install "
+              "'chainrule[demo]')", file=sys.stderr)
+    for path in result.save(out):
+        print(f"wrote {path}")
+    return 0
+
+
+def _lab_list(argv) -> int:
+    from . import lab as _lab
+
+    parser = argparse.ArgumentParser(prog="chainrule lab list",
+                                     description="The lab's experiments, in the report's order.")
+    parser.parse_args(argv)
+    width = max(map(len, _lab.names()))
+    for name in _lab.names():
+        print(f"{name:<{width}}  {_lab.title(name)}")
+    return 0
+
+
+def _lab_all(argv) -> int:
+    from . import lab as _lab
+
+    p = argparse.ArgumentParser(prog="chainrule lab all",
+                                description="Run every experiment in turn, save each one's "
+                                            "JSON and figures and write DIR/report.html.")
+    _lab_common(p, seed=True)
+    opts = p.parse_args(argv)
+    try:
+        results = _lab.run_all(opts.out, quick=opts.quick, progress=True, seed=opts.seed)
+    except _lab.LabRunError as e:
+        for failure in e.failures:
+            print(failure.traceback, file=sys.stderr)
+        print(f"chainrule lab all: {e}", file=sys.stderr)
+        print(f"report: {e.report}")
+        return 1
+    print(f"ran {len(results)} experiments; JSON and figures in {opts.out}/")
+    print(f"report: {Path(opts.out) / 'report.html'}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -171,6 +319,8 @@ def main(argv=None) -> int:
         return graph(args)
     if args.command == "descend":
         return descend(args)
+    if args.command == "lab":
+        return lab(args)
     parser.print_help()
     return 0
 

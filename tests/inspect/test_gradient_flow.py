@@ -121,6 +121,8 @@ def test_observers_change_nothing_and_detach_restores():
     with GradientFlow(model) as flow:
         acts = [m for m in model.modules() if isinstance(m, nn.LeakyReLU)]
         assert all("forward" in a.__dict__ for a in acts)
+        dead = flow.dead_fractions_on(X)
+        assert np.isfinite(dead[:3]).all() and np.isnan(dead[3])
         np.testing.assert_array_equal(model(cr.tensor(X)).data, expected)
         assert set(model.state_dict()) == {f"{i}.{p}" for i in (0, 2, 4, 6)
                                            for p in ("weight", "bias")}
@@ -183,3 +185,17 @@ def test_outputs_json_table_and_figures(tmp_path):
     assert labels == ["plain", "exactly 0 (underflow)", "residual"]
     fig.savefig(tmp_path / "two.png")
     assert (tmp_path / "two.png").stat().st_size > 5000
+
+
+def test_table_and_plot_cope_with_what_was_not_measured():
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("rich")
+    model = _model("sigmoid", depth=2)
+    flow = GradientFlow(model)
+    with pytest.raises(ValueError, match="nothing recorded"):
+        flow.table()
+    flow.record()                                   # no gradients, no update, no ReLU
+    assert flow.table().row_count == 3              # all "-", and no warning
+    F.binary_cross_entropy_with_logits(model(cr.tensor(_data()[0])), _data()[1]).backward()
+    flow.record()
+    assert flow.plot().axes[0].get_yscale() == "log"

@@ -5,9 +5,11 @@
 >>> t.save("graph.svg")                  # also .dot .json .txt .html
 >>> cr.inspect.count_multiplications(f)  # naive chain rule vs backprop
 >>> print(cr.inspect.format_network_table())
+>>> flow = cr.inspect.GradientFlow(model)   # per-layer gradient norms, every step of fit
 
 ``cr.inspect.plots`` holds the figure functions (matplotlib, imported only when used).
 """
+from .gradient_flow import GradientFlow, plot_gradient_norms
 from .count import (MultiplicationCount, count_multiplications, count_network,
                     format_network_table, network_table)
 from .render import GraphvizNotFound, dot_available
@@ -15,4 +17,5 @@ from .trace import GraphTrace, TraceEdge, TraceNode, trace
 
 __all__ = ["trace", "GraphTrace", "TraceNode", "TraceEdge", "GraphvizNotFound",
            "dot_available", "count_multiplications", "count_network", "network_table",
-           "format_network_table", "MultiplicationCount"]
+           "format_network_table", "MultiplicationCount", "GradientFlow",
+           "plot_gradient_norms"]

@@ -38,6 +38,10 @@ activation belongs to the closest weighted layer before it in ``model.modules()`
 
 Missing gradients (a layer the loss does not reach) are recorded as NaN, not 0, so they
 cannot be mistaken for a vanished gradient; an exactly-0 norm is a gradient that underflowed.
+Norms are computed in float64, so that the squares of tiny float32 gradients (1e-32, as
+in a 50-layer sigmoid network) do not underflow to a norm of 0 on the way. One monitor per
+model counts dead units at a time: a second one finds the activations already observed and
+reports NaN for them.
 """
 from __future__ import annotations
 
@@ -57,6 +61,8 @@ __all__ = ["GradientFlow", "plot_gradient_norms"]
 
 _DEAD_TYPES = (ReLU, LeakyReLU)
 MAX_LINES = 10          # recorded steps drawn by GradientFlow.plot
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+_DASHES = ("-", "--", "-.", ":")
 
 
 class _DeadUnitObserver:
@@ -83,7 +89,8 @@ class GradientFlow(Callback):
     ``weight`` parameter. every: as a callback, record steps 1, 1 + every, 1 + 2 every, ...
     track_dead: count dead units after ReLU-type activations (see the module docstring).
 
-    >>> flow = cr.inspect.GradientFlow(nn.mlp(30, 1, depth=9, width=32))
+    >>> model = nn.mlp(30, 1, depth=9, width=32)                 # 10 Linear layers
+    >>> flow = cr.inspect.GradientFlow(model)
     >>> F.binary_cross_entropy_with_logits(model(X), y).backward(); flow.record()
     >>> flow.grad_norms[-1, 0] / flow.grad_norms[-1, -1]      # first / last layer
     """
@@ -223,6 +230,11 @@ class GradientFlow(Callback):
 
     # -------------------------------------------------------------- results
     @property
+    def layers(self) -> list[tuple[str, Module]]:
+        """The watched layers as (name, module), layer 1 first."""
+        return list(self._layers)
+
+    @property
     def layer_names(self) -> list[str]:
         return [name for name, _ in self._layers]
 
@@ -279,9 +291,7 @@ class GradientFlow(Callback):
                     "update / weight", "dead units"):
             table.add_column(col, justify="left" if col == "layer" else "right")
         latest_update = _latest_finite(self.relative_updates)
-        with np.errstate(invalid="ignore"):
-            means = np.nanmean(self.grad_norms, axis=0) if np.isfinite(self.grad_norms).any() \
-                else self.grad_norms[-1]
+        means = _finite_mean(self.grad_norms)
         for i, name in enumerate(self.layer_names):
             dead = self.dead_fractions[-1, i]
             table.add_row(str(i + 1), name, _fmt(self.grad_norms[-1, i]), _fmt(means[i]),
@@ -358,6 +368,15 @@ def _latest_finite(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _finite_mean(a: np.ndarray) -> np.ndarray:
+    """Per column, the mean of the finite values (NaN if none), without NumPy's
+    empty-slice warning."""
+    finite = np.isfinite(a)
+    count = finite.sum(axis=0)
+    total = np.where(finite, a, 0.0).sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), math.nan)
+
+
 def _fmt(v: float) -> str:
     return "-" if math.isnan(v) else f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2e}"
 
@@ -394,7 +413,11 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
         color = colors[k] if colors is not None else f"C{k % 10}"
         shown = np.where(v > 0, v, np.nan)
         any_positive = any_positive or bool(np.any(v > 0))
-        ax.plot(x, shown, marker="o", ms=3.5, lw=1.6, color=color, label=label)
+        # Profiles that coincide (ReLU and Leaky ReLU often do) stay visible: each
+        # gets its own marker and dash pattern unless the colours already tell them apart.
+        style = (dict(marker=_MARKERS[k % len(_MARKERS)], ls=_DASHES[k % len(_DASHES)])
+                 if colors is None else dict(marker="o", ls="-"))
+        ax.plot(x, shown, ms=4, lw=1.6, color=color, label=label, **style)
         zeros = x[v == 0]
         if zeros.size:
             ax.plot(zeros, np.full(zeros.size, 0.02), "v", ms=7, color=color,
@@ -409,6 +432,9 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
         ax.set_xticks(np.arange(1, len(layer_names) + 1))
     elif longest <= 16:
         ax.set_xticks(np.arange(1, longest + 1))
+    else:
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(True, which="major", alpha=0.3)
     if title:
         ax.set_title(title)

@@ -1,0 +1,291 @@
+"""Dying ReLU: a large learning rate leaves ReLU units that never fire again; Leaky ReLU's
+don't stop learning.
+
+A ReLU unit whose pre-activation is negative on every input outputs 0 everywhere, so its
+local derivative is 0 on every sample: no gradient reaches its weights, and nothing can
+bring it back. One large update can push a unit there. Leaky ReLU (x for x > 0,
+negative_slope * x otherwise) has derivative negative_slope instead of 0, so a unit that is
+negative on every sample still receives a (small) gradient.
+
+Setup: ``nn.mlp(30, 1, depth=4, width=32)`` with ReLU or Leaky ReLU (Kaiming-normal init,
+biases 0) on the breast-cancer training set, trained with Adam at a large learning rate
+(0.1, a hundred times Adam's usual 1e-3: every parameter moves by about lr per step whatever
+its gradient) and, as the control, at the normal 1e-3; same seeds, same mini-batches.
+(Plain SGD with a learning rate large enough to kill units makes this network's loss
+overflow to NaN first, so Adam is the default; ``optimizer="sgd"`` runs it anyway -- a run
+whose loss becomes NaN is recorded as diverged.) Each setting is repeated for ``repeats``
+seeds (seed, seed + 1, ...).
+
+Measured on the whole training set after training, over all hidden units:
+
+- ``dead``: the fraction of units whose activation output is <= 0 on *every* sample
+  (``GradientFlow.dead_fractions_on``): dead for ReLU, "dead-ish" for Leaky ReLU (negative
+  pre-activation everywhere, yet still passing negative_slope times the gradient);
+- ``no_gradient``: the fraction of units that receive no gradient at all: every entry of
+  their incoming weight column and their bias has a gradient of exactly 0 on the full-batch
+  loss. These are the units that cannot recover. It can exceed ``dead``: a live unit whose
+  every path to the loss runs through dead units gets no gradient either;
+- the same dead fraction at initialisation and after every epoch, per layer at the end,
+  the final training loss and train/test accuracy.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .. import random as _random
+from ..data import DataLoader
+from ..data.datasets import breast_cancer
+from ..inspect.gradient_flow import GradientFlow
+from ..nn import functional as F
+from ..nn.networks import mlp
+from ..optim import SGD, Adam
+from ..tensor import Tensor
+from ..train import Callback, NonFiniteLossError, accuracy, evaluate, fit
+from .result import Result
+
+NAME = "dying-relu"
+TITLE = "A large learning rate kills ReLU units for good; Leaky ReLU units keep a gradient"
+TINY = {"repeats": 1, "epochs": 3, "width": 8}
+
+ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU"}
+_OPT = {"adam": "Adam", "sgd": "SGD"}
+KILLED = 0.10       # large-lr minus normal-lr dead fraction that counts as "kills units"
+
+
+class _DeadPerEpoch(Callback):
+    def __init__(self, flow: GradientFlow, X) -> None:
+        self.flow, self.X, self.dead = flow, X, []
+
+    def on_epoch_end(self, ctx) -> None:
+        self.dead.append(_pooled(self.flow.dead_fractions_on(self.X), self.flow))
+
+
+def _hidden(per_layer: np.ndarray) -> list[int]:
+    """Indices of the layers followed by a ReLU-type activation: those with a dead count."""
+    return [i for i, v in enumerate(per_layer) if not math.isnan(v)]
+
+
+def _pooled(per_layer: np.ndarray, flow: GradientFlow) -> float:
+    """One fraction over all hidden units (layers weighted by their width)."""
+    idx = _hidden(per_layer)
+    widths = np.array([flow.layers[i][1].weight.shape[1] for i in idx], dtype=float)
+    return float(np.sum(per_layer[idx] * widths) / widths.sum())
+
+
+def _no_gradient_fraction(model, flow: GradientFlow, hidden: list, X, t) -> tuple[float, list]:
+    """Fraction of hidden units whose incoming weights and bias get exactly zero gradient
+    from the full-batch loss (overall, and per hidden layer)."""
+    model.zero_grad()
+    F.binary_cross_entropy_with_logits(model(Tensor(X)), t).backward()
+    per_layer, total, count = [], 0, 0
+    for i in hidden:
+        layer = flow.layers[i][1]
+        zero = np.all(layer.weight.grad.data == 0, axis=0)
+        if layer.bias is not None:
+            zero &= layer.bias.grad.data == 0
+        per_layer.append(float(zero.mean()))
+        total += int(zero.sum())
+        count += zero.size
+    model.zero_grad()
+    return total / count, per_layer
+
+
+def _one(activation: str, lr: float, seed: int, *, depth, width, epochs, batch_size,
+         optimizer, negative_slope, data, progress) -> dict:
+    X, t, X_test, t_test = data
+    _random.manual_seed(seed)
+    model = mlp(X.shape[1], 1, depth=depth, width=width, activation=activation)
+    if activation == "leaky_relu":
+        for m in model.modules():
+            if hasattr(m, "negative_slope"):
+                m.negative_slope = negative_slope
+    flow = GradientFlow(model)
+    dead_init = _pooled(flow.dead_fractions_on(X), flow)
+    per_epoch = _DeadPerEpoch(flow, X)
+    opt = Adam(model.parameters(), lr=lr) if optimizer == "adam" else \
+        SGD(model.parameters(), lr=lr)
+    loader = DataLoader(X, t, batch_size=batch_size, shuffle=True, seed=seed)
+    diverged = False
+    try:
+        history = fit(model, F.binary_cross_entropy_with_logits, opt, loader, epochs,
+                      callbacks=[per_epoch], progress=progress)
+        losses = [float(v) for v in history.train_loss]
+    except NonFiniteLossError as err:
+        diverged, losses = True, [float(v) for v in err.history.train_loss] \
+            if err.history.epochs else []
+    out = {"seed": seed, "diverged": diverged, "dead_init": dead_init,
+           "dead_per_epoch": per_epoch.dead, "train_loss": losses}
+    if diverged:
+        nan = math.nan
+        return {**out, "dead": nan, "dead_per_layer": [], "no_gradient": nan,
+                "no_gradient_per_layer": [], "train_accuracy": nan, "test_accuracy": nan}
+    per_layer = flow.dead_fractions_on(X)
+    hidden = _hidden(per_layer)
+    no_grad_frac, no_grad_layers = _no_gradient_fraction(model, flow, hidden, X, t)
+    metric = {"accuracy": lambda o, y: accuracy(o, y, threshold=0.0)}
+    loss_fn = F.binary_cross_entropy_with_logits
+    flow.detach()
+    return {**out, "dead": _pooled(per_layer, flow),
+            "dead_per_layer": [float(per_layer[i]) for i in hidden],
+            "no_gradient": no_grad_frac, "no_gradient_per_layer": no_grad_layers,
+            "train_accuracy": evaluate(model, loss_fn, X, t, metric)["accuracy"],
+            "test_accuracy": evaluate(model, loss_fn, X_test, t_test, metric)["accuracy"]}
+
+
+def _summary(runs: list) -> dict:
+    """Mean, min and max over the repeats that did not diverge, plus the runs themselves."""
+    ok = [r for r in runs if not r["diverged"]]
+    out = {"runs": runs, "diverged": len(runs) - len(ok)}
+    for key in ("dead", "no_gradient", "dead_init", "train_accuracy", "test_accuracy"):
+        vals = [r[key] for r in ok]
+        out[key] = {"mean": float(np.mean(vals)) if vals else math.nan,
+                    "min": float(np.min(vals)) if vals else math.nan,
+                    "max": float(np.max(vals)) if vals else math.nan}
+    layers = [r["dead_per_layer"] for r in ok]
+    out["dead_per_layer"] = np.mean(layers, axis=0).tolist() if layers else []
+    curves = [r["dead_per_epoch"] for r in ok]
+    out["dead_per_epoch"] = np.mean(curves, axis=0).tolist() if curves else []
+    return out
+
+
+def run(*, seed: int = 0, repeats: int = 5, depth: int = 4, width: int = 32, epochs: int = 20,
+        batch_size: int = 32, large_lr: float = 0.1, normal_lr: float = 0.001,
+        optimizer: str = "adam", negative_slope: float = 0.01,
+        progress: bool = False) -> Result:
+    """Train ReLU and Leaky ReLU networks at a large and a normal learning rate, repeats
+    seeds each, and count the dead units on the whole training set."""
+    started = time.perf_counter()
+    if optimizer not in ("adam", "sgd"):
+        raise ValueError(f"dying-relu: optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+    if repeats < 1:
+        raise ValueError(f"dying-relu: repeats must be >= 1, got {repeats}")
+    X, X_test, y, y_test = breast_cancer(split=True)
+    data = (X, y.astype(np.float32).reshape(-1, 1), X_test,
+            y_test.astype(np.float32).reshape(-1, 1))
+    settings = {}
+    for act in ACTIVATIONS:
+        for which, lr in (("large", large_lr), ("normal", normal_lr)):
+            runs = [_one(act, lr, seed + r, depth=depth, width=width, epochs=epochs,
+                         batch_size=batch_size, optimizer=optimizer,
+                         negative_slope=negative_slope, data=data, progress=progress)
+                    for r in range(repeats)]
+            settings[f"{act}/{which}"] = {"activation": act, "lr": lr, **_summary(runs)}
+    numbers = {"large_lr": large_lr, "normal_lr": normal_lr, "optimizer": optimizer,
+               "repeats": repeats, "hidden_units": depth * width, "settings": settings}
+    params = {"seed": seed, "repeats": repeats, "depth": depth, "width": width,
+              "epochs": epochs, "batch_size": batch_size, "large_lr": large_lr,
+              "normal_lr": normal_lr, "optimizer": optimizer, "negative_slope": negative_slope}
+    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
+                  seconds=time.perf_counter() - started)
+
+
+def _pct(summary: dict, key: str) -> str:
+    s = summary[key]
+    if math.isnan(s["mean"]):
+        return "n/a (every run diverged)"
+    spread = f" ({s['min']:.0%}-{s['max']:.0%})" if s["min"] != s["max"] else ""
+    return f"{s['mean']:.0%}{spread}"
+
+
+def conclude(numbers: dict) -> str:
+    st = numbers["settings"]
+    relu_big, relu_ok = st["relu/large"], st["relu/normal"]
+    leaky_big, leaky_ok = st["leaky_relu/large"], st["leaky_relu/normal"]
+    big, small, opt = numbers["large_lr"], numbers["normal_lr"], numbers["optimizer"]
+    mean = lambda s, k: s[k]["mean"]                                     # noqa: E731
+    parts = [f"After training with lr = {big:g} ({_OPT.get(opt, opt)}), "
+             f"{_pct(relu_big, 'dead')} of the ReLU units are dead on the whole training set "
+             f"(mean over {numbers['repeats']} seed(s), min-max in brackets), against {_pct(relu_ok, 'dead')} with lr = "
+             f"{small:g} and {_pct(relu_big, 'dead_init')} at initialisation."]
+    diverged = [k for k, s in st.items() if s["diverged"]]
+    if diverged:
+        counts = ", ".join(f"{k} {st[k]['diverged']}" for k in diverged)
+        parts.append(f"Runs whose loss became NaN (left out of the means): {counts}.")
+    gap = mean(relu_big, "dead") - mean(relu_ok, "dead")
+    if gap >= KILLED:
+        parts.append("A large learning rate kills ReLU units: the dying ReLU shows.")
+    else:
+        parts.append(f"The dying ReLU did not show: the large learning rate left "
+                     f"{gap:+.0%} dead units compared with the normal one (less than "
+                     f"{KILLED:.0%}).")
+    parts.append(f"With Leaky ReLU at lr = {big:g}, {_pct(leaky_big, 'dead')} of the units are "
+                 f"negative on every sample (dead-ish; {_pct(leaky_ok, 'dead')} at lr = "
+                 f"{small:g}).")
+    r_none, l_none = mean(relu_big, "no_gradient"), mean(leaky_big, "no_gradient")
+    if l_none + 0.05 <= r_none:
+        parts.append(f"But only {_pct(leaky_big, 'no_gradient')} of the Leaky ReLU units get no "
+                     f"gradient at all, against {_pct(relu_big, 'no_gradient')} of the ReLU "
+                     "units: the leaky slope keeps them trainable.")
+    else:
+        parts.append(f"Leaky ReLU's advantage did not show: {_pct(leaky_big, 'no_gradient')} "
+                     f"of its units get no gradient, against {_pct(relu_big, 'no_gradient')} "
+                     "of ReLU's.")
+    parts.append(f"Test accuracy at lr = {big:g}: ReLU {_pct(relu_big, 'test_accuracy')}, "
+                 f"Leaky ReLU {_pct(leaky_big, 'test_accuracy')}; at lr = {small:g}: ReLU "
+                 f"{_pct(relu_ok, 'test_accuracy')}, Leaky ReLU "
+                 f"{_pct(leaky_ok, 'test_accuracy')}.")
+    return " ".join(parts)
+
+
+def plot(result: Result) -> dict:
+    from ..inspect.plots import _figure_class
+
+    Figure = _figure_class()
+    n = result.numbers
+    st = n["settings"]
+    figs = {}
+
+    fig = Figure(figsize=(8.5, 4.4), layout="constrained")
+    ax = fig.subplots()
+    keys = list(st)
+    x = np.arange(len(keys))
+    for j, (metric, what, color) in enumerate((
+            ("dead", "output ≤ 0 on every sample (dead / dead-ish)", "C3"),
+            ("no_gradient", "no gradient at all (cannot recover)", "0.35"))):
+        means = np.array([st[k][metric]["mean"] for k in keys])
+        lo = np.array([st[k][metric]["min"] for k in keys])
+        hi = np.array([st[k][metric]["max"] for k in keys])
+        bars = ax.bar(x + (j - 0.5) * 0.38, np.nan_to_num(means), 0.38, color=color,
+                      label=what, yerr=[np.nan_to_num(means - lo), np.nan_to_num(hi - means)],
+                      capsize=3, error_kw={"lw": 1})
+        ax.bar_label(bars, labels=["n/a" if math.isnan(m) else f"{m:.0%}" for m in means],
+                     fontsize=8, padding=2)
+    ax.set_xticks(x, [f"{ACTIVATIONS[st[k]['activation']]}\nlr = {st[k]['lr']:g}"
+                      for k in keys])
+    ax.set_ylabel("fraction of hidden units")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"hidden units after {result.params['epochs']} epochs ({_OPT[n['optimizer']]}), "
+                 f"whole training set; mean and range over {n['repeats']} seed(s)")
+    ax.legend(fontsize=9, loc="upper right")
+    ax.grid(alpha=0.3, axis="y")
+    figs["dead-units"] = fig
+
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    ax_epoch, ax_layer = fig.subplots(1, 2)
+    for key in keys:
+        s = st[key]
+        label = f"{ACTIVATIONS[s['activation']]}, lr = {s['lr']:g}"
+        style = dict(color="C0" if s["activation"] == "relu" else "C2",
+                     ls="-" if s["lr"] == n["large_lr"] else "--")
+        curve = [s["dead_init"]["mean"]] + list(s["dead_per_epoch"])
+        ax_epoch.plot(np.arange(len(curve)), curve, lw=2, label=label, **style)
+        if s["dead_per_layer"]:
+            ax_layer.plot(np.arange(1, len(s["dead_per_layer"]) + 1), s["dead_per_layer"],
+                          marker="o", lw=2, label=label, **style)
+    ax_epoch.set_xlabel("epoch (0 = initialisation)")
+    ax_epoch.set_ylabel("fraction of units ≤ 0 on every sample")
+    ax_epoch.set_title("dead units during training (mean over seeds)")
+    ax_layer.set_xlabel("hidden layer (1 = next to the input)")
+    ax_layer.set_ylabel("fraction of the layer's units")
+    ax_layer.set_title("dead units per hidden layer after training")
+    for ax in (ax_epoch, ax_layer):
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    for ax in (ax_epoch, ax_layer):
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    figs["over-training"] = fig
+    return figs
