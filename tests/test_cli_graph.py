@@ -142,9 +142,9 @@ def test_descend_without_matplotlib_still_prints_the_table(capsys, tmp_path, mon
     assert "no figure" in err and "pip install 'chainrule[demo]'" in err
 
 
-def test_demo_and_version_still_work(capsys):
-    code, out, _ = run(capsys, "demo")
-    assert code == 0 and "df/dx = 5" in out
+def test_demo_and_version_still_work(capsys, tmp_path):
+    code, out, _ = run(capsys, "demo", "--quick", "--out", str(tmp_path))
+    assert code == 0 and "df/dx = 5" in out and (tmp_path / "index.html").exists()
     with pytest.raises(SystemExit) as info:
         main(["--version"])
     assert info.value.code == 0 and capsys.readouterr().out == f"chainrule {__version__}\n"

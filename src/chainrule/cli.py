@@ -17,8 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Backpropagation you can see: autograd on NumPy, networks, and the lab.")
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("demo", help="a one-minute tour: backprop by hand, then the vanishing "
-                                "gradient measured")
+    p = sub.add_parser("demo", help="a one-minute tour: backprop by hand, then the vanishing "
+                                    "gradient measured")
+    p.add_argument("--out", default="chainrule-report", metavar="DIR",
+                   help="where the figures and the HTML report go (default ./chainrule-report/)")
+    p.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     _graph_parser(sub)
     _descend_parser(sub)
     _lab_parser(sub)
@@ -157,19 +160,9 @@ def _signature_option(param, hint) -> dict:
 
 
 def demo(args) -> int:
-    import chainrule as cr
+    from .lab.demo import run_demo
 
-    print("chainrule demo: the lecture's worked example, f = (x + y) * z at x=3, y=-4, z=5")
-    x = cr.tensor(3.0, requires_grad=True, name="x")
-    y = cr.tensor(-4.0, requires_grad=True, name="y")
-    z = cr.tensor(5.0, requires_grad=True, name="z")
-    f = (x + y) * z
-    f.backward()
-    print(f"  forward:  f = {f.item():g}")
-    print(f"  backward: df/dx = {x.grad.item():g}, df/dy = {y.grad.item():g}, "
-          f"df/dz = {z.grad.item():g}")
-    print("The training part of the demo (vanishing gradients, ReLU, skip connections) "
-          "arrives with the lab.")
+    run_demo(args.out, quick=args.quick)
     return 0
 
 

@@ -516,7 +516,8 @@ def _title_of(name: str) -> str:
 
 def render_report(results: Sequence, title: str = "chainrule lab report", *,
                   note: str | None = None, date: _dt.datetime | None = None,
-                  figure_format: str = "png", figure_dir=None) -> str:
+                  figure_format: str = "png", figure_dir=None,
+                  preface: str | None = None) -> str:
     """The report as one HTML string.
 
     results: Results (and ``lab.Failure`` records, shown with their traceback), in the
@@ -524,6 +525,7 @@ def render_report(results: Sequence, title: str = "chainrule lab report", *,
     quick run). figure_format: "png" (base64 data URIs) or "svg" (inline ``<svg>``).
     figure_dir: the folder ``Result.save`` has just written the figures to; their PNG files
     are embedded instead of drawing every figure again (which is the slow part).
+    preface: preformatted text shown before the experiments (the demo's worked example).
     """
     figure_dir = Path(figure_dir) if figure_dir is not None else None
     date = date or _dt.datetime.now()
@@ -552,7 +554,8 @@ def render_report(results: Sequence, title: str = "chainrule lab report", *,
         f"{_e(count)}, {_e(_duration(total))} of computing</p>"
         + (f'<p class="note">{_e(note)}</p>' if note else "")
         + f"<nav><h3>Contents</h3><ol>{contents}</ol></nav></header>"
-        f"{sections}"
+        + (f"<section><pre>{_e(preface)}</pre></section>" if preface else "")
+        + f"{sections}"
         f"<footer>Written by chainrule {_e(__version__)}. Every number above comes from the "
         f"experiment's JSON file; each experiment reruns with the command under it, and the "
         f"whole report with <code>chainrule lab all</code>.</footer>"
