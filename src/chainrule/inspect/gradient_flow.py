@@ -302,11 +302,11 @@ class GradientFlow(Callback):
     def plot(self, title: str | None = None):
         """A matplotlib Figure: the gradient norm per layer on a log scale, one line per
         recorded step (at most about ten, evenly chosen), lighter to darker with time."""
-        from .plots import _figure_class
+        from .plots import figure_class
 
         if not self._steps:
             raise ValueError("GradientFlow.plot: nothing recorded yet")
-        Figure = _figure_class()
+        Figure = figure_class()
         fig = Figure(figsize=(7, 4.2), layout="constrained")
         ax = fig.subplots()
         n = len(self._steps)
@@ -394,12 +394,12 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
     the input. A norm of exactly 0 (a gradient that underflowed) cannot sit on a log axis: it
     is drawn as a downward triangle on the bottom edge. Draws into ax if given; returns the
     Figure."""
-    from .plots import _figure_class
+    from .plots import figure_class
 
     if not norms:
         raise ValueError("plot_gradient_norms: no profiles to draw")
     if ax is None:
-        fig = _figure_class()(figsize=(7, 4.2), layout="constrained")
+        fig = figure_class()(figsize=(7, 4.2), layout="constrained")
         ax = fig.subplots()
     fig = ax.figure
     from matplotlib.transforms import blended_transform_factory

@@ -18,7 +18,7 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .. import fileio as _files
 
-__all__ = ["descent_figure", "save_figure", "evaluate_on_grid", "MatplotlibMissing"]
+__all__ = ["descent_figure", "save_figure", "evaluate_on_grid", "figure_class", "MatplotlibMissing"]
 
 COLORS = {"converged": "#2e7d32", "still crawling": "#1565c0", "oscillating": "#8e24aa",
           "diverged": "#c62828"}
@@ -30,7 +30,9 @@ class MatplotlibMissing(ImportError):
     """matplotlib is not installed, so no figure can be drawn."""
 
 
-def _figure_class():
+def figure_class():
+    """matplotlib's Figure class (figures are drawn without pyplot, so the user's backend
+    and open windows are never touched), or MatplotlibMissing saying how to install it."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -52,7 +54,7 @@ def descent_figure(trajectories: Sequence, title: str | None = None):
     n_vars = len(trajectories[0].names)
     if any(len(t.names) != n_vars for t in trajectories):
         raise ValueError("descent_figure: the trajectories have different numbers of variables")
-    Figure = _figure_class()
+    Figure = figure_class()
     cols = min(len(trajectories), 4)
     rows = -(-len(trajectories) // cols)
     fig = Figure(figsize=(3.9 * cols, 3.5 * rows + 0.5), layout="constrained")

@@ -143,9 +143,9 @@ def conclude(numbers: dict) -> str:
 
 
 def plot(result: Result) -> dict:
-    from ..inspect.plots import _figure_class
+    from ..inspect.plots import figure_class
 
-    Figure = _figure_class()
+    Figure = figure_class()
     n = result.numbers
     figs = {}
 

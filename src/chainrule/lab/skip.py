@@ -158,9 +158,9 @@ def _loss(v: dict) -> str:
 
 
 def plot(result: Result) -> dict:
-    from ..inspect.plots import _figure_class
+    from ..inspect.plots import figure_class
 
-    Figure = _figure_class()
+    Figure = figure_class()
     n = result.numbers
     per = n["per_depth"]
     cols = max(len(per), 1)

@@ -177,9 +177,9 @@ def _join(names: list) -> str:
 
 
 def plot(result: Result) -> dict:
-    from ..inspect.plots import _figure_class
+    from ..inspect.plots import figure_class
 
-    Figure = _figure_class()
+    Figure = figure_class()
     n = result.numbers
     per = n["per_activation"]
     label = lambda a: LABELS.get(a, a)                                  # noqa: E731

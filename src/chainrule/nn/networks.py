@@ -29,7 +29,11 @@ def mlp(in_features: int, out_features: int, depth: int, width: int,
 
     ``skip=True`` wraps hidden layers 2..depth -- the ones from width to width -- as
     ``Residual(Sequential(Linear(width, width), act))``, i.e. H(x) = act(x W + b) + x. The
-    first hidden layer changes the width from in_features and stays plain.
+    first hidden layer changes the width from in_features and stays plain. Each block adds
+    its output to its input, so with ReLU and Kaiming initialisation the signal's scale
+    roughly doubles per block: for deep residual ReLU stacks scale the blocks' weights down
+    (e.g. by 1 / number of blocks, as Fixup does; ``cr.lab``'s degradation experiment shows
+    how) or normalise.
 
     ``init`` sets every Linear layer's weights (biases become 0):
     "auto" picks Xavier-uniform (gain 1, Glorot & Bengio) for sigmoid and tanh and
