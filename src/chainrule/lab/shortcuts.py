@@ -14,9 +14,10 @@ Measured: the first layer's gradient norm at initialisation (whole training set)
 gradient norm of every Linear layer of the trunk, the shortest path from the loss to the
 first layer's weight in the autograd graph, and a short SGD run (the loss per epoch of the
 main output and of each auxiliary head, how far layer 1's weights moved). lr = 1 because
-sigmoid networks learn slowly with small steps; with the usual aux_weight = 0.3 (GoogLeNet's
-and ``nn.DeepSupervision``'s default) the early heads learn in 40 epochs while the main
-output has not yet (measured; ``aux_weight=1`` trains the main output too).
+sigmoid networks learn slowly with small steps. aux_weight = 1: with GoogLeNet's 0.3 (and
+``nn.DeepSupervision``'s default) the early heads learn in 40 epochs while the main output
+has not yet; with 1 the early layers' stronger signal carries the main output along too
+(both measured; ``--aux-weight 0.3`` reruns the first).
 
 How the path is counted. Before ``backward()`` the graph is intact: every tensor made by an
 op lists its inputs in ``.parents`` (its op's name in ``.op``). A breadth-first search from
@@ -175,7 +176,7 @@ def _one(kind: str, *, seed, depth, width, activation, head_every, aux_weight, e
 
 
 def run(*, seed: int = 0, depth: int = 10, width: int = 16, activation: str = "sigmoid",
-        head_every: int = 3, aux_weight: float = 0.3, epochs: int = 40, batch_size: int = 32,
+        head_every: int = 3, aux_weight: float = 1.0, epochs: int = 40, batch_size: int = 32,
         lr: float = 1.0, progress: bool = False) -> Result:
     """Build the three networks (``depth`` hidden layers of ``width`` units, or DenseNet
     growth), measure the first-layer gradient and the loss-to-layer-1 path at
