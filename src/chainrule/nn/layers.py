@@ -63,10 +63,11 @@ class Linear(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{self!r}: expected a Tensor, got {type(x).__name__}; wrap arrays "
                             "with cr.tensor(...)")
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        try:            # the op checks the shapes; the layer names itself in the message
+            return ops.linear(x, self.weight, self.bias)
+        except ValueError:
             raise ValueError(f"{self!r}: expected input whose last dimension is in_features="
-                             f"{self.in_features}, got shape {x.shape}")
-        return linear(x, self.weight, self.bias)
+                             f"{self.in_features}, got shape {x.shape}") from None
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
