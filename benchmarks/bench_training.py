@@ -216,18 +216,25 @@ HEADER = (f"{'workload (one training step)':62} {'numpy':>11}{'torch':>11}{'chai
           f" {'cr/torch':>9} {'cr/numpy':>9}")
 
 
-def memory_flatness(steps: int) -> tuple[float, float]:
-    """Traced memory (KiB) half-way through and at the end of a run of training steps
-    (the first steps fill NumPy's and Python's caches; after that it must stay flat)."""
+def memory_flatness(steps: int) -> list[tuple[int, float]]:
+    """After each quarter of a run of training steps: how many tensors are alive and how
+    much memory is traced (KiB). A leaked graph would show as growing tensor counts. The
+    traced memory may creep up by at most ~110 KiB while Python fills its free list of
+    spare tuples (2000 at most), which tracemalloc counts as live; then it stays flat."""
+    import gc
+
     step = chainrule_step(lectures_net())
-    tracemalloc.start()
-    for i in range(steps):
+    for _ in range(steps // 4):    # warm-up: caches and free lists
         step()
-        if i == steps // 2:
-            middle = tracemalloc.get_traced_memory()[0]
-    late = tracemalloc.get_traced_memory()[0]
+    tracemalloc.start()
+    marks = []
+    for i in range(1, steps + 1):
+        step()
+        if i % (steps // 4) == 0:
+            tensors = sum(issubclass(type(o), cr.Tensor) for o in gc.get_objects())
+            marks.append((tensors, tracemalloc.get_traced_memory()[0] / 1024))
     tracemalloc.stop()
-    return middle / 1024, late / 1024
+    return marks
 
 
 def scaling(rounds: int, min_time: float, out: Path) -> None:
@@ -250,7 +257,7 @@ def scaling(rounds: int, min_time: float, out: Path) -> None:
     except ImportError:
         print("matplotlib is not installed: no scaling figure")
         return
-    fig = Figure(figsize=(13, 4))
+    fig = Figure(figsize=(14, 4.2), layout="constrained")
     for ax, (axis, rows) in zip(fig.subplots(1, 3), results.items()):
         xs = [v for v, _ in rows]
         for impl, style in (("numpy", ":"), ("torch", "--"), ("chainrule", "-")):
@@ -294,9 +301,11 @@ def main(argv=None) -> int:
         impls["torch"] = torch_scalar_graph()
     print(row("scalar graph (x + y) * z, build + backward", compare(impls, rounds, min_time)))
 
-    early, late = memory_flatness(100 if args.quick else 1000)
-    print(f"\nmemory over {100 if args.quick else 1000} training steps of the lectures' net: "
-          f"{early:.0f} KiB traced half-way, {late:.0f} KiB at the end")
+    steps = 100 if args.quick else 1000
+    marks = memory_flatness(steps)
+    print(f"\nmemory during {steps} training steps of the lectures' net, after each quarter: "
+          f"live tensors {', '.join(str(n) for n, _ in marks)}; traced "
+          f"{', '.join(f'{kib:.0f}' for _, kib in marks)} KiB")
     if args.scaling and not args.quick:
         scaling(rounds, min_time, args.figure)
     return 0
