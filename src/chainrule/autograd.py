@@ -1,9 +1,175 @@
-"""The functional face of the backward pass: ``cr.grad``."""
+"""The backward pass, and its functional face ``cr.grad``.
+
+``backward()`` sorts the nodes once, visits each one once in reverse topological order,
+and hands every gradient down exactly once: no shared prefix of the chain rule is ever
+recomputed.
+"""
 from __future__ import annotations
+
+from typing import Sequence
 
 import numpy as np
 
-from .tensor import Tensor, run_backward
+from .grad_mode import _state
+from .tensor import Tensor, _init_result, _new, as_array
+
+
+def _released(g, out):
+    raise RuntimeError(
+        "backward: this graph was already backpropagated and its saved values were freed. "
+        "Call backward(retain_graph=True) the first time to backpropagate through it again."
+    )
+
+
+# -------------------------------------------------------------------- engine
+def topological_order(root: Tensor) -> list:
+    """The nodes that need a gradient, inputs before outputs; iterative, so a chain of
+    any length sorts without recursion."""
+    # Tensors hash by identity (see __hash__), so they serve as their own keys.
+    order = []
+    seen = {root}
+    stack = [(root, iter(root._parents))]
+    while stack:
+        node, parents = stack[-1]
+        for p in parents:
+            if p.requires_grad and p not in seen:
+                seen.add(p)
+                if p._parents:
+                    stack.append((p, iter(p._parents)))
+                    break
+                order.append(p)   # a leaf: nothing to visit below it
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _seed(root: Tensor, gradient, differentiable: bool):
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward: the output has shape {root.shape}; a gradient is implied only for a "
+                "scalar. Reduce it first (e.g. loss.mean()) or pass gradient= of the same shape.")
+        g = np.ones_like(root.data)
+    else:
+        g = gradient.data if isinstance(gradient, Tensor) and not differentiable else gradient
+        if not isinstance(g, (np.ndarray, Tensor)):
+            g = as_array(g, dtype=root.dtype, op="backward")
+        if g.shape != root.shape:
+            raise ValueError(f"backward: gradient has shape {tuple(g.shape)} but the output has "
+                             f"shape {root.shape}; they must match")
+        if not differentiable:   # our own copy: a leaf may adopt it as its .grad
+            g = np.array(g, dtype=root.dtype)
+    if differentiable and not isinstance(g, Tensor):
+        g = Tensor(g)
+    return g
+
+
+def _run_hooks(node: Tensor, g, differentiable: bool):
+    for hook in node._hooks:
+        # np.asarray: a rule on 0-d arrays may return a NumPy scalar, which Tensor() would
+        # take for a Python float and make float32.
+        seen = g if differentiable else Tensor(np.asarray(g))
+        new = hook(seen)
+        if new is not None:
+            # (a copy in a plain pass: a leaf may adopt it as its .grad)
+            new_g = new if differentiable else np.array(as_array(new), dtype=node.dtype)
+            if tuple(new_g.shape) != tuple(node.shape):
+                raise ValueError(f"register_hook: the hook returned a gradient of shape "
+                                 f"{tuple(new_g.shape)} for a tensor of shape {node.shape}")
+            g = new_g
+    return g
+
+
+def _accumulate_grad(node: Tensor, g, differentiable: bool, adopted: set) -> None:
+    """Add g into node.grad: in place for a plain pass, as a graph op otherwise.
+
+    A plain pass hands a fresh gradient array to the first ``.grad`` it fills without
+    copying it (after ``zero_grad`` that is every step). Arrays already given to another
+    tensor in this pass (``x + y`` hands both inputs the same one), views and arrays of
+    another dtype are copied, so no two ``.grad`` share memory.
+    """
+    if differentiable:
+        # g + 0, not g: g may be shared with other inputs of the same op (x + y hands both
+        # the same tensor), and a later plain pass adds into .grad in place.
+        node.grad = g + 0 if node.grad is None else node.grad + g
+    elif node.grad is not None:
+        node.grad.data += g
+    else:
+        if (type(g) is np.ndarray and g.base is None and g.dtype == node.data.dtype
+                and id(g) not in adopted):
+            adopted.add(id(g))
+        else:
+            g = np.array(g, dtype=node.data.dtype)
+        node.grad = grad = _new(Tensor)
+        grad.data = g
+        grad.grad = grad.name = grad._hooks = grad._backward = grad._op = None
+        grad.requires_grad = grad._retains_grad = False
+        grad._parents = ()
+
+
+def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: bool | None,
+                 create_graph: bool, inputs: Sequence[Tensor] | None):
+    """The backward pass. With ``inputs`` it returns their gradients and touches no ``.grad``
+    (``cr.grad``); otherwise it accumulates into the leaves' ``.grad``."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    for root in roots:
+        if not isinstance(root, Tensor):
+            raise TypeError(f"backward: expected a Tensor, got {type(root).__name__}")
+        if not root.requires_grad:
+            raise RuntimeError("backward: this tensor does not require a gradient and has no "
+                               "graph; did you forget requires_grad=True, or compute it under "
+                               "no_grad()?")
+    grads: dict = {}
+    for root, gradient in zip(roots, gradients):
+        g = _seed(root, gradient, create_graph)
+        prev = grads.get(root)
+        grads[root] = g if prev is None else prev + g
+
+    if len(roots) == 1:
+        order = topological_order(roots[0])
+    else:   # one order over the union of the roots' graphs
+        sentinel = Tensor.__new__(Tensor)
+        _init_result(sentinel, np.zeros(()))
+        sentinel._parents = tuple(roots)
+        sentinel.requires_grad = True
+        order = topological_order(sentinel)[:-1]
+
+    wanted = None if inputs is None else {t: i for i, t in enumerate(inputs)}
+    captured = [None] * (0 if inputs is None else len(inputs))
+    adopted: set = set()
+    pending_pop, pending_get = grads.pop, grads.get   # (locals: this loop is the hot path)
+    saved = dict(_state)
+    _state["differentiable_backward"] = create_graph
+    _state["grad_enabled"] = create_graph
+    try:
+        for node in reversed(order):
+            g = pending_pop(node, None)
+            backward = node._backward
+            if g is not None:
+                if node._hooks:
+                    g = _run_hooks(node, g, create_graph)
+                if wanted is not None:
+                    if node in wanted:
+                        captured[wanted[node]] = g
+                elif backward is None or node._retains_grad:
+                    _accumulate_grad(node, g, create_graph, adopted)
+                if backward is not None:
+                    # upstream x local for every input, each handed down once
+                    parent_grads = backward(g, node if create_graph else node.data)
+                    for p, pg in zip(node._parents, parent_grads):
+                        if pg is not None and p.requires_grad:
+                            prev = pending_get(p)
+                            grads[p] = pg if prev is None else prev + pg
+            if backward is not None and not retain_graph:
+                node._backward = _released
+                node._parents = ()
+    finally:
+        _state.update(saved)
+    return captured
+
+
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,

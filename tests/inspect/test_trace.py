@@ -7,7 +7,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import inspect
-from chainrule.tensor import topological_order
+from chainrule.autograd import topological_order
 
 
 def leaf(v, name):

@@ -24,7 +24,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..tensor import Tensor, topological_order
+from ..autograd import topological_order
+from ..tensor import Tensor
 
 __all__ = ["MultiplicationCount", "count_multiplications", "count_network", "network_table",
            "format_network_table"]

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..grad_mode import _state
-from ..tensor import Tensor, topological_order
+from ..autograd import topological_order
+from ..tensor import Tensor
 from . import render
 
 __all__ = ["trace", "GraphTrace", "TraceNode", "TraceEdge"]
