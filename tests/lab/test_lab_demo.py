@@ -5,7 +5,7 @@ import json
 import pytest
 
 from chainrule.lab import demo
-from chainrule.lab.report import format_value
+from chainrule.lab.tables import format_value
 
 pytest.importorskip("matplotlib", reason="the demo's figures need matplotlib")
 

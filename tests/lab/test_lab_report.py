@@ -11,8 +11,9 @@ import pytest
 import chainrule.lab as lab
 from chainrule import __version__
 from chainrule.lab import Failure, Result
-from chainrule.lab.report import (Table, format_result, format_value, number_tables,
-                                  print_result, render_report, rerun_command, write_report)
+from chainrule.lab.report import (format_result, print_result, render_report, rerun_command,
+                                  write_report)
+from chainrule.lab.tables import Table, format_value, number_tables
 
 DATE = datetime.datetime(2026, 5, 9, 14, 3)
 # A stand-in for an experiment's numbers: scalars, a long series, a short one, a
