@@ -10,7 +10,8 @@ import pytest
 import chainrule as cr
 import chainrule.nn.functional as F
 from chainrule import nn
-from chainrule.inspect.gradient_flow import GradientFlow, plot_gradient_norms
+from chainrule.inspect.gradient_flow import GradientFlow
+from chainrule.inspect.plots import plot_gradient_norms
 
 
 def _data(n=40, d=5, seed=0):

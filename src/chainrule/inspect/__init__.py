@@ -9,7 +9,8 @@
 
 ``cr.inspect.plots`` holds the figure functions (matplotlib, imported only when used).
 """
-from .gradient_flow import GradientFlow, plot_gradient_norms
+from .gradient_flow import GradientFlow
+from .plots import plot_gradient_norms
 from .count import (MultiplicationCount, count_multiplications, count_network,
                     format_network_table, network_table)
 from .render import GraphvizNotFound, dot_available

@@ -57,12 +57,10 @@ from ..nn.module import Module
 from ..tensor import Tensor
 from ..train import Callback
 
-__all__ = ["GradientFlow", "plot_gradient_norms"]
+__all__ = ["GradientFlow"]
 
 _DEAD_TYPES = (ReLU, LeakyReLU)
 MAX_LINES = 10          # recorded steps drawn by GradientFlow.plot
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-_DASHES = ("-", "--", "-.", ":")
 
 
 class _DeadUnitObserver:
@@ -302,7 +300,9 @@ class GradientFlow(Callback):
     def plot(self, title: str | None = None):
         """A matplotlib Figure: the gradient norm per layer on a log scale, one line per
         recorded step (at most about ten, evenly chosen), lighter to darker with time."""
-        from .plots import figure_class
+        from matplotlib import colormaps
+
+        from .plots import figure_class, plot_gradient_norms
 
         if not self._steps:
             raise ValueError("GradientFlow.plot: nothing recorded yet")
@@ -311,7 +311,7 @@ class GradientFlow(Callback):
         ax = fig.subplots()
         n = len(self._steps)
         pick = sorted(set(np.linspace(0, n - 1, min(n, MAX_LINES)).round().astype(int)))
-        cmap = _colormap("viridis")
+        cmap = colormaps["viridis"]
         norms = {f"step {self._steps[i]}": self.grad_norms[i] for i in pick}
         colors = [cmap(0.9 * k / max(len(pick) - 1, 1)) for k in range(len(pick))]
         plot_gradient_norms(norms, ax=ax, colors=colors, layer_names=self.layer_names,
@@ -379,67 +379,3 @@ def _finite_mean(a: np.ndarray) -> np.ndarray:
 
 def _fmt(v: float) -> str:
     return "-" if math.isnan(v) else f"{v:.3g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2e}"
-
-
-def _colormap(name: str):
-    from matplotlib import colormaps
-    return colormaps[name]
-
-
-def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title: str | None =
-                        None, colors: Sequence | None = None, layer_names: Sequence[str] | None
-                        = None, ylabel: str = "‖∂L/∂W‖ (log scale)"):
-    """Several gradient-norm profiles on one log-scale figure: ``{label: [norm of layer 1,
-    layer 2, ...]}``, e.g. one network per activation. The x axis is the layer, 1 = next to
-    the input. A norm of exactly 0 (a gradient that underflowed) cannot sit on a log axis: it
-    is drawn as a downward triangle on the bottom edge. Draws into ax if given; returns the
-    Figure."""
-    from .plots import figure_class
-
-    if not norms:
-        raise ValueError("plot_gradient_norms: no profiles to draw")
-    if ax is None:
-        fig = figure_class()(figsize=(7, 4.2), layout="constrained")
-        ax = fig.subplots()
-    fig = ax.figure
-    from matplotlib.transforms import blended_transform_factory
-    bottom = blended_transform_factory(ax.transData, ax.transAxes)
-    longest = 0
-    zero_labelled = any_positive = False
-    for k, (label, values) in enumerate(norms.items()):
-        v = np.asarray(values, dtype=np.float64)
-        longest = max(longest, len(v))
-        x = np.arange(1, len(v) + 1)
-        color = colors[k] if colors is not None else f"C{k % 10}"
-        shown = np.where(v > 0, v, np.nan)
-        any_positive = any_positive or bool(np.any(v > 0))
-        # Profiles that coincide (ReLU and Leaky ReLU often do) stay visible: each
-        # gets its own marker and dash pattern unless the colours already tell them apart.
-        style = (dict(marker=_MARKERS[k % len(_MARKERS)], ls=_DASHES[k % len(_DASHES)])
-                 if colors is None else dict(marker="o", ls="-"))
-        ax.plot(x, shown, ms=4, lw=1.6, color=color, label=label, **style)
-        zeros = x[v == 0]
-        if zeros.size:
-            ax.plot(zeros, np.full(zeros.size, 0.02), "v", ms=7, color=color,
-                    transform=bottom, clip_on=False,
-                    label=None if zero_labelled else "exactly 0 (underflow)")
-            zero_labelled = True
-    if any_positive:
-        ax.set_yscale("log")
-    ax.set_xlabel("layer (1 = next to the input)")
-    ax.set_ylabel(ylabel)
-    if layer_names is not None and len(layer_names) <= 16:
-        ax.set_xticks(np.arange(1, len(layer_names) + 1))
-    elif longest <= 16:
-        ax.set_xticks(np.arange(1, longest + 1))
-    else:
-        from matplotlib.ticker import MaxNLocator
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.grid(True, which="major", alpha=0.3)
-    if title:
-        ax.set_title(title)
-    if len(norms) > 6:       # many lines (steps): keep the legend off the data
-        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    else:
-        ax.legend(fontsize=8)
-    return fig

@@ -10,7 +10,7 @@ with ``matplotlib.figure.Figure`` directly, so no pyplot backend is chosen or ch
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -18,12 +18,15 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .. import fileio as _files
 
-__all__ = ["descent_figure", "save_figure", "evaluate_on_grid", "figure_class", "MatplotlibMissing"]
+__all__ = ["descent_figure", "plot_gradient_norms", "save_figure", "evaluate_on_grid",
+           "figure_class", "MatplotlibMissing"]
 
 COLORS = {"converged": "#2e7d32", "still crawling": "#1565c0", "oscillating": "#8e24aa",
           "diverged": "#c62828"}
 DIVERGED_SHOWN = 8       # steps drawn of a diverging trajectory (the panel zooms out to them)
 ARROWS = 12              # steps drawn as arrows; later iterates are dots
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+_DASHES = ("-", "--", "-.", ":")
 
 
 class MatplotlibMissing(ImportError):
@@ -212,3 +215,61 @@ def save_figure(fig, directory, stem: str, formats: Sequence[str] = ("png", "svg
 def _point(x) -> str:
     x = np.asarray(x).reshape(-1)
     return f"{x[0]:g}" if len(x) == 1 else "(" + ", ".join(f"{v:g}" for v in x) + ")"
+
+
+# -------------------------------------------------------------- gradient flow
+def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title: str | None =
+                        None, colors: Sequence | None = None, layer_names: Sequence[str] | None
+                        = None, ylabel: str = "‖∂L/∂W‖ (log scale)"):
+    """Several gradient-norm profiles on one log-scale figure: ``{label: [norm of layer 1,
+    layer 2, ...]}``, e.g. one network per activation. The x axis is the layer, 1 = next to
+    the input. A norm of exactly 0 (a gradient that underflowed) cannot sit on a log axis: it
+    is drawn as a downward triangle on the bottom edge. Draws into ax if given; returns the
+    Figure."""
+    if not norms:
+        raise ValueError("plot_gradient_norms: no profiles to draw")
+    if ax is None:
+        fig = figure_class()(figsize=(7, 4.2), layout="constrained")
+        ax = fig.subplots()
+    fig = ax.figure
+    from matplotlib.transforms import blended_transform_factory
+    bottom = blended_transform_factory(ax.transData, ax.transAxes)
+    longest = 0
+    zero_labelled = any_positive = False
+    for k, (label, values) in enumerate(norms.items()):
+        v = np.asarray(values, dtype=np.float64)
+        longest = max(longest, len(v))
+        x = np.arange(1, len(v) + 1)
+        color = colors[k] if colors is not None else f"C{k % 10}"
+        shown = np.where(v > 0, v, np.nan)
+        any_positive = any_positive or bool(np.any(v > 0))
+        # Profiles that coincide (ReLU and Leaky ReLU often do) stay visible: each
+        # gets its own marker and dash pattern unless the colours already tell them apart.
+        style = (dict(marker=_MARKERS[k % len(_MARKERS)], ls=_DASHES[k % len(_DASHES)])
+                 if colors is None else dict(marker="o", ls="-"))
+        ax.plot(x, shown, ms=4, lw=1.6, color=color, label=label, **style)
+        zeros = x[v == 0]
+        if zeros.size:
+            ax.plot(zeros, np.full(zeros.size, 0.02), "v", ms=7, color=color,
+                    transform=bottom, clip_on=False,
+                    label=None if zero_labelled else "exactly 0 (underflow)")
+            zero_labelled = True
+    if any_positive:
+        ax.set_yscale("log")
+    ax.set_xlabel("layer (1 = next to the input)")
+    ax.set_ylabel(ylabel)
+    if layer_names is not None and len(layer_names) <= 16:
+        ax.set_xticks(np.arange(1, len(layer_names) + 1))
+    elif longest <= 16:
+        ax.set_xticks(np.arange(1, longest + 1))
+    else:
+        from matplotlib.ticker import MaxNLocator
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(True, which="major", alpha=0.3)
+    if title:
+        ax.set_title(title)
+    if len(norms) > 6:       # many lines (steps): keep the legend off the data
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    else:
+        ax.legend(fontsize=8)
+    return fig

@@ -44,7 +44,8 @@ from .. import random as _random
 from ..data import DataLoader
 from ..grad_mode import no_grad
 from ..data.datasets import breast_cancer
-from ..inspect.gradient_flow import GradientFlow, plot_gradient_norms
+from ..inspect.gradient_flow import GradientFlow
+from ..inspect.plots import plot_gradient_norms
 from ..nn import functional as F
 from ..nn import init as _init
 from ..nn.activation import make_activation

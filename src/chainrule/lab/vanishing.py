@@ -32,7 +32,8 @@ import numpy as np
 from .. import random as _random
 from ..data import DataLoader
 from ..data.datasets import breast_cancer
-from ..inspect.gradient_flow import GradientFlow, plot_gradient_norms
+from ..inspect.gradient_flow import GradientFlow
+from ..inspect.plots import plot_gradient_norms
 from ..nn import functional as F
 from ..nn.networks import mlp
 from ..optim import SGD
