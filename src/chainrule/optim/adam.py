@@ -10,7 +10,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, l2_penalised
 
 __all__ = ["Adam", "AdamW", "adam"]
 
@@ -130,9 +130,7 @@ def adam(params: list[np.ndarray], grads: list[np.ndarray], exp_avgs: list[np.nd
             if decoupled_weight_decay:
                 p *= shrink
             else:
-                d = np.multiply(p, weight_decay)
-                d += g
-                g = d
+                g = l2_penalised(p, g, weight_decay)
         t = steps[i]
         m, v = exp_avgs[i], exp_avg_sqs[i]
         # d is this step's scratch array (made explicitly: a ufunc on 0-d arrays returns

@@ -241,6 +241,14 @@ class Optimizer:
         return "\n".join(lines)
 
 
+def l2_penalised(param: np.ndarray, grad: np.ndarray, weight_decay: float) -> np.ndarray:
+    """grad + weight_decay * param: the gradient of the loss plus (weight_decay / 2)||param||^2,
+    the coupled weight decay SGD, RMSprop and Adam share (a new array; grad is not touched)."""
+    d = np.multiply(param, weight_decay)
+    d += grad
+    return d
+
+
 def _restore_state(name: str, idx: int, saved: dict, param: np.ndarray) -> dict[str, Any]:
     restored = {}
     for key, value in saved.items():

@@ -5,7 +5,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, l2_penalised
 
 __all__ = ["RMSprop", "rmsprop"]
 
@@ -91,9 +91,7 @@ def rmsprop(params: list[np.ndarray], grads: list[np.ndarray], square_avgs: list
     for i, p in enumerate(params):
         g = grads[i]
         if weight_decay:
-            d = np.multiply(p, weight_decay)
-            d += g
-            g = d
+            g = l2_penalised(p, g, weight_decay)
         v = square_avgs[i]
         # d is this step's scratch array (made explicitly: a ufunc on 0-d arrays returns
         # a scalar, which out= cannot write into)

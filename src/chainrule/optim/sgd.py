@@ -5,7 +5,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_number, l2_penalised
 
 __all__ = ["SGD", "sgd"]
 
@@ -75,9 +75,7 @@ def sgd(params: list[np.ndarray], grads: list[np.ndarray],
     for i, p in enumerate(params):
         g = grads[i]
         if weight_decay:
-            d = np.multiply(p, weight_decay)
-            d += g
-            g = d
+            g = l2_penalised(p, g, weight_decay)
         if momentum:
             buf = momentum_buffers[i]
             if buf is None:
