@@ -61,6 +61,16 @@ def _check_same_shape(x: Tensor, target: Tensor, op: str) -> None:
                      "they must be equal")
 
 
+def _paired_target(input: Tensor, target, reduction: str, op: str) -> Tensor:
+    """Check a loss's input, target and reduction; the target as a tensor of the input's
+    dtype and shape."""
+    _check_reduction(reduction, op)
+    _check_input(input, op)
+    target = _as_target(target, input, op)
+    _check_same_shape(input, target, op)
+    return target
+
+
 def _check_unit_interval(t: Tensor, what: str, op: str) -> None:
     a = t.data
     if a.size and not (a.min() >= 0 and a.max() <= 1):
@@ -129,10 +139,7 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
 
     >>> F.mse_loss(cr.tensor([1.0, 2.0]), cr.tensor([0.0, 0.0]))    # (1 + 4) / 2 = 2.5
     """
-    _check_reduction(reduction, "mse_loss")
-    _check_input(input, "mse_loss")
-    target = _as_target(target, input, "mse_loss")
-    _check_same_shape(input, target, "mse_loss")
+    target = _paired_target(input, target, reduction, "mse_loss")
     diff = input - target
     return _reduce(diff * diff, reduction)
 
@@ -150,10 +157,7 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
     >>> F.binary_cross_entropy(cr.tensor([0.9]), cr.tensor([1.0]))   # -log 0.9 = 0.1054
     """
     op = "binary_cross_entropy"
-    _check_reduction(reduction, op)
-    _check_input(input, op)
-    target = _as_target(target, input, op)
-    _check_same_shape(input, target, op)
+    target = _paired_target(input, target, reduction, op)
     _check_unit_interval(input, "input probabilities", op)
     _check_unit_interval(target, "targets", op)
     p, y = input.data, target.data
@@ -182,10 +186,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     >>> F.binary_cross_entropy_with_logits(cr.tensor([1000.0]), cr.tensor([0.0]))   # 1000
     """
     op = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, op)
-    _check_input(input, op)
-    target = _as_target(target, input, op)
-    _check_same_shape(input, target, op)
+    target = _paired_target(input, target, reduction, op)
     _check_unit_interval(target, "targets", op)
     x, y = input.data, target.data
     losses = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
