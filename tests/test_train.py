@@ -40,6 +40,8 @@ def test_training_lowers_the_loss_and_records_metrics():
                      val_data=(Xv, yv), metrics={"accuracy": cr.train.accuracy}, progress=False)
     assert h.train_loss[-1] < 0.5 * h.train_loss[0]
     assert h["train_accuracy"][-1] > 0.85 and h["val_accuracy"][-1] > 0.85
+    whole = cr.train.evaluate(model, F.cross_entropy, X, y)["loss"]
+    assert h["train_eval_loss"][-1] == pytest.approx(whole, rel=1e-6)
     assert len(h.val_loss) == 30
     assert all(b >= a for a, b in zip(h["time"], h["time"][1:]))
     with pytest.raises(KeyError, match="no per-epoch 'f1'"):

@@ -182,7 +182,9 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
     data: a ``cr.data.DataLoader``, or ``(X, y)`` arrays (then ``batch_size`` picks batch,
     stochastic or mini-batch gradient descent, as in DataLoader). val_data: ``(X, y)``.
     metrics: ``{"accuracy": cr.train.accuracy}``, measured each epoch on the training and
-    validation data. tol: stop once an epoch's mean training loss is below it (the
+    validation data (with metrics, ``train_eval_loss`` is the loss on the whole training
+    set at the epoch's end; ``train_loss`` is always the mean over the epoch's steps).
+    tol: stop once an epoch's mean training loss is below it (the
     lectures' "stop when f is small enough"). checkpoint: a path; the state is saved
     there after every epoch, and a run that finds it resumes from it (same result, bit
     for bit, as an uninterrupted run). A NaN or infinite loss raises NonFiniteLossError
@@ -217,11 +219,10 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
                                                                  callbacks, started)}
             if scheduler is not None:
                 scheduler.step()
-            if metrics:
+            if metrics:     # on the whole training set, in eval mode, at the epoch's end
                 for name, value in evaluate(model, loss_fn, loader.X, loader.y,
                                             metrics).items():
-                    if name != "loss":
-                        record[f"train_{name}"] = value
+                    record["train_eval_loss" if name == "loss" else f"train_{name}"] = value
             if val_data is not None:
                 for name, value in evaluate(model, loss_fn, *val_data, metrics).items():
                     record[f"val_{name}"] = value
