@@ -37,9 +37,9 @@ class Residual(Module):
         self.shortcut = shortcut
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.block(x)
-        skip = x if self.shortcut is None else self.shortcut(x)
-        if out.shape != skip.shape:
+        out = self.block.forward(x)
+        skip = x if self.shortcut is None else self.shortcut.forward(x)
+        if out.data.shape != skip.data.shape:
             hint = (" (the identity shortcut returns the input unchanged; pass shortcut=, e.g. "
                     "an nn.Linear, that maps the input to the block's output shape)"
                     if self.shortcut is None else "")

@@ -59,8 +59,9 @@ def linear(x, weight, bias=None) -> Tensor:
     weight is (in, out), bias (out,); x is (..., in).  With G the upstream gradient and
     X, G flattened to rows:  dX = G W^T,  dW = X^T G,  db = sum of G's rows.
     """
-    like = x if isinstance(x, Tensor) else weight
-    x, weight = lift(x, like), lift(weight, like)
+    if not (isinstance(x, Tensor) and isinstance(weight, Tensor)):
+        like = x if isinstance(x, Tensor) else weight
+        x, weight = lift(x, like), lift(weight, like)
     xd, wd = x.data, weight.data
     if wd.ndim != 2 or xd.ndim == 0 or xd.shape[-1] != wd.shape[0]:
         raise ValueError(f"linear: expected x of shape (..., in) and weight of shape (in, out), "
@@ -69,7 +70,7 @@ def linear(x, weight, bias=None) -> Tensor:
     if bias is None:
         parents = (x, weight)
     else:
-        bias = lift(bias, like)
+        bias = lift(bias, x)
         if bias.data.shape != (wd.shape[1],):
             raise ValueError(f"linear: bias must have shape ({wd.shape[1]},) to match "
                              f"weight {weight.shape}, got {bias.shape}")
