@@ -304,6 +304,14 @@ def _lab_all(argv) -> int:
 
 
 def main(argv=None) -> int:
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:      # `chainrule ... | head`: the reader left; nothing to report
+        sys.stderr.close()
+        return 0
+
+
+def _dispatch(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "demo":
