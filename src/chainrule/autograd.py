@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .grad_mode import _state
+from .grad_mode import backward_mode
 from .tensor import Tensor, _init_result, _new, as_array
 
 
@@ -140,10 +140,7 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
     captured = [None] * (0 if inputs is None else len(inputs))
     adopted: set = set()
     pending_pop, pending_get = grads.pop, grads.get   # (locals: this loop is the hot path)
-    saved = dict(_state)
-    _state["differentiable_backward"] = create_graph
-    _state["grad_enabled"] = create_graph
-    try:
+    with backward_mode(create_graph):
         for node in reversed(order):
             g = pending_pop(node, None)
             backward = node._backward
@@ -165,8 +162,6 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
             if backward is not None and not retain_graph:
                 node._backward = _released
                 node._parents = ()
-    finally:
-        _state.update(saved)
     return captured
 
 

@@ -85,3 +85,23 @@ class enable_grad(_Block):
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+class backward_mode:
+    """The state a backward pass runs its rules in: with ``differentiable`` (create_graph)
+    the rules see tensors and record a graph; otherwise they see arrays and record
+    nothing. Restores the previous state on exit."""
+
+    __slots__ = ("differentiable", "saved")
+
+    def __init__(self, differentiable: bool) -> None:
+        self.differentiable = bool(differentiable)
+        self.saved = None
+
+    def __enter__(self) -> None:
+        self.saved = dict(_state)
+        _state["differentiable_backward"] = self.differentiable
+        _state["grad_enabled"] = self.differentiable
+
+    def __exit__(self, *exc) -> None:
+        _state.update(self.saved)

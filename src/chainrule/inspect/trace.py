@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..grad_mode import _state
+from ..grad_mode import backward_mode
 from ..autograd import topological_order
 from ..tensor import Tensor
 from . import render
@@ -266,14 +266,8 @@ def _freed() -> RuntimeError:
 def _plain_backward():
     """The state the engine's plain backward pass runs its rules in: arrays, no recording.
     NumPy's warnings are silenced; an inf or nan shows up in the trace itself."""
-    saved = dict(_state)
-    _state["differentiable_backward"] = False
-    _state["grad_enabled"] = False
-    try:
-        with np.errstate(all="ignore"):
-            yield
-    finally:
-        _state.update(saved)
+    with backward_mode(False), np.errstate(all="ignore"):
+        yield
 
 
 def _forward_order(root: Tensor) -> list:
