@@ -44,13 +44,20 @@ def topological_order(root: Tensor) -> list:
     return order
 
 
+_ONES: dict = {}   # dtype -> a 0-d array holding 1
+
+
 def _seed(root: Tensor, gradient, differentiable: bool):
     if gradient is None:
         if root.data.size != 1:
             raise RuntimeError(
                 f"backward: the output has shape {root.shape}; a gradient is implied only for a "
                 "scalar. Reduce it first (e.g. loss.mean()) or pass gradient= of the same shape.")
-        g = np.ones_like(root.data)
+        # the seed d(root)/d(root) = 1: a copy of a kept 1 (cheaper than np.ones_like)
+        one = _ONES.get(root.data.dtype)
+        if one is None:
+            one = _ONES[root.data.dtype] = np.ones((), root.data.dtype)
+        g = one.copy().reshape(root.shape)
     else:
         g = gradient.data if isinstance(gradient, Tensor) and not differentiable else gradient
         if not isinstance(g, (np.ndarray, Tensor)):

@@ -99,9 +99,8 @@ class backward_mode:
         self.saved = None
 
     def __enter__(self) -> None:
-        self.saved = dict(_state)
-        _state["differentiable_backward"] = self.differentiable
-        _state["grad_enabled"] = self.differentiable
+        self.saved = (_state["differentiable_backward"], _state["grad_enabled"])
+        _state["differentiable_backward"] = _state["grad_enabled"] = self.differentiable
 
     def __exit__(self, *exc) -> None:
-        _state.update(self.saved)
+        _state["differentiable_backward"], _state["grad_enabled"] = self.saved
