@@ -93,22 +93,28 @@ def chainrule_step(w: Workload):
     X, y = cr.tensor(w.X), cr.tensor(w.y)
     loss_fn = ((lambda o, t: F.binary_cross_entropy_with_logits(o.reshape(-1), t))
                if w.loss == "bce" else F.cross_entropy)
+    return training_step(model, opt, loss_fn, X, y)
 
+
+def scalar_graph(leaf):
+    """f = (x + y) * z built and backpropagated; ``leaf(value)`` makes a tensor that
+    requires a gradient, in either library (the rest is spelled the same in both)."""
+    x, y, z = (leaf(v) for v in (3.0, -4.0, 5.0))
+
+    def step():
+        x.grad = y.grad = z.grad = None
+        ((x + y) * z).backward()
+    return step
+
+
+def training_step(model, opt, loss_fn, X, y):
+    """One step, spelled the same in chainrule and PyTorch."""
     def step():
         opt.zero_grad()
         loss = loss_fn(model(X), y)
         loss.backward()
         opt.step()
         return loss
-    return step
-
-
-def chainrule_scalar_graph():
-    x, y, z = (cr.tensor(v, requires_grad=True) for v in (3.0, -4.0, 5.0))
-
-    def step():
-        x.grad = y.grad = z.grad = None
-        ((x + y) * z).backward()
     return step
 
 
@@ -141,23 +147,8 @@ def torch_step(w: Workload):
     X, y = torch.from_numpy(w.X), torch.from_numpy(w.y)
     loss_fn = ((lambda o, t: torch.nn.functional.binary_cross_entropy_with_logits(
         o.reshape(-1), t)) if w.loss == "bce" else torch.nn.functional.cross_entropy)
+    return training_step(model, opt, loss_fn, X, y)
 
-    def step():
-        opt.zero_grad()
-        loss = loss_fn(model(X), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
-def torch_scalar_graph():
-    x, y, z = (torch.tensor(v, requires_grad=True) for v in (3.0, -4.0, 5.0))
-
-    def step():
-        x.grad = y.grad = z.grad = None
-        ((x + y) * z).backward()
-    return step
 
 
 # ------------------------------------------------------------ hand-written NumPy
@@ -296,9 +287,9 @@ def main(argv=None) -> int:
         workloads = [lectures_net(batch=8, depth=3), mnist_mlp(batch=4), residual_mlp(blocks=3)]
     for w in workloads:
         print(row(w.name, time_workload(w, rounds, min_time)))
-    impls = {"chainrule": chainrule_scalar_graph()}
+    impls = {"chainrule": scalar_graph(lambda v: cr.tensor(v, requires_grad=True))}
     if torch is not None:
-        impls["torch"] = torch_scalar_graph()
+        impls["torch"] = scalar_graph(lambda v: torch.tensor(v, requires_grad=True))
     print(row("scalar graph (x + y) * z, build + backward", compare(impls, rounds, min_time)))
 
     steps = 100 if args.quick else 1000
