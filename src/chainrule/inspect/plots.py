@@ -18,8 +18,8 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .. import fileio as _files
 
-__all__ = ["descent_figure", "plot_gradient_norms", "save_figure", "evaluate_on_grid",
-           "figure_class", "MatplotlibMissing"]
+__all__ = ["descent_figure", "plot_gradient_norms", "loss_axes", "save_figure",
+           "evaluate_on_grid", "figure_class", "MatplotlibMissing"]
 
 COLORS = {"converged": "#2e7d32", "still crawling": "#1565c0", "oscillating": "#8e24aa",
           "diverged": "#c62828"}
@@ -273,3 +273,16 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
     else:
         ax.legend(fontsize=8)
     return fig
+
+
+def loss_axes(ax, heading: str, ylabel: str | None = "training loss, BCE (log scale)",
+              **legend) -> None:
+    """The lab's loss-per-epoch axes: log scale, labels, grid, legend (``legend`` holds
+    keyword arguments for it; font size 9 unless given)."""
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.set_title(heading)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(**{"fontsize": 9, **legend})

@@ -32,6 +32,7 @@ from .. import nn, optim, train
 from ..data import DataLoader, datasets
 from ..nn import functional as F
 from ..random import manual_seed
+from ..inspect.plots import figure_class
 from .result import Result
 
 NAME = "batching"
@@ -193,7 +194,7 @@ def _label(kind: str, r: dict) -> str:
 
 
 def plot(result: Result) -> dict:
-    from matplotlib.figure import Figure
+    Figure = figure_class()   # (a clear error when matplotlib is missing)
 
     n = result.numbers
     runs = n["runs"]

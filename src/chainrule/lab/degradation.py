@@ -38,6 +38,7 @@ from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..tensor import Tensor
+from ..inspect.plots import figure_class
 from .result import Result
 
 NAME = "degradation"
@@ -220,8 +221,8 @@ def _stack(curves: list) -> np.ndarray:
 
 
 def plot(result: Result) -> dict:
+    Figure = figure_class()   # (a clear error when matplotlib is missing)
     from matplotlib import colormaps
-    from matplotlib.figure import Figure
 
     n = result.numbers
     depths = n["depths"]

@@ -44,6 +44,7 @@ from ..nn.networks import mlp
 from ..optim import SGD, Adam
 from ..tensor import Tensor
 from ..train import Callback, NonFiniteLossError, accuracy, evaluate, fit
+from ..inspect.plots import figure_class
 from .result import Result
 
 NAME = "dying-relu"
@@ -231,8 +232,6 @@ def conclude(numbers: dict) -> str:
 
 
 def plot(result: Result) -> dict:
-    from ..inspect.plots import figure_class
-
     Figure = figure_class()
     n = result.numbers
     st = n["settings"]

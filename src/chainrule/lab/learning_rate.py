@@ -30,6 +30,7 @@ from .. import nn, optim, train
 from ..data import DataLoader, datasets
 from ..nn import functional as F
 from ..random import manual_seed
+from ..inspect.plots import figure_class
 from .result import Result
 
 NAME = "learning-rate"
@@ -175,8 +176,8 @@ STYLES = {"too small": "--", "good": "-", "unstable": "-.", "diverged": ":"}
 
 
 def plot(result: Result) -> dict:
+    Figure = figure_class()   # (a clear error when matplotlib is missing)
     from matplotlib import colormaps
-    from matplotlib.figure import Figure
 
     n = result.numbers
     fig = Figure(figsize=(7.5, 4.6), layout="constrained")

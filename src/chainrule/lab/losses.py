@@ -37,6 +37,7 @@ from ..data import datasets
 from ..nn import functional as F
 from ..random import manual_seed
 from ..tensor import Tensor
+from ..inspect.plots import figure_class
 from .result import Result
 
 NAME = "losses"
@@ -229,7 +230,7 @@ def conclude(numbers: dict) -> str:
 
 # ------------------------------------------------------------------------ figures
 def plot(result: Result) -> dict:
-    from matplotlib.figure import Figure
+    Figure = figure_class()   # (a clear error when matplotlib is missing)
 
     n = result.numbers
     g = n["gradient"]

@@ -45,7 +45,7 @@ from ..data import DataLoader
 from ..grad_mode import no_grad
 from ..data.datasets import breast_cancer
 from ..inspect.gradient_flow import GradientFlow
-from ..inspect.plots import plot_gradient_norms
+from ..inspect.plots import figure_class, loss_axes, plot_gradient_norms
 from ..nn import functional as F
 from ..nn import init as _init
 from ..nn.activation import make_activation
@@ -254,8 +254,6 @@ def conclude(numbers: dict) -> str:
 
 
 def plot(result: Result) -> dict:
-    from ..inspect.plots import figure_class
-
     Figure = figure_class()
     n = result.numbers
     per = n["per_kind"]
@@ -304,11 +302,6 @@ def plot(result: Result) -> dict:
                 marker=("o", "x", "+", "^")[j % 4], ms=4, markevery=max(len(losses) // 8, 1),
                 alpha=max(0.5, 1 - 0.2 * j), label=f"  its auxiliary head after layer {layer}: "
                                           f"{losses[-1]:.3g}")
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss, BCE (log scale)")
-    ax.set_title("training loss per epoch (SGD, same seed and batches)")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=9)
+    loss_axes(ax, "training loss per epoch (SGD, same seed and batches)")
     figs["loss"] = fig
     return figs

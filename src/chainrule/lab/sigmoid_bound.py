@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
+from ..inspect.plots import figure_class
 from .result import Result
 
 NAME = "sigmoid-bound"
@@ -143,8 +144,6 @@ def conclude(numbers: dict) -> str:
 
 
 def plot(result: Result) -> dict:
-    from ..inspect.plots import figure_class
-
     Figure = figure_class()
     n = result.numbers
     figs = {}

@@ -32,7 +32,7 @@ from .. import random as _random
 from ..data import DataLoader
 from ..data.datasets import breast_cancer
 from ..inspect.gradient_flow import GradientFlow
-from ..inspect.plots import plot_gradient_norms
+from ..inspect.plots import figure_class, loss_axes, plot_gradient_norms
 from ..nn import functional as F
 from ..nn.networks import mlp
 from ..optim import SGD
@@ -159,8 +159,6 @@ def _loss(v: dict) -> str:
 
 
 def plot(result: Result) -> dict:
-    from ..inspect.plots import figure_class
-
     Figure = figure_class()
     n = result.numbers
     per = n["per_depth"]
@@ -185,11 +183,8 @@ def plot(result: Result) -> dict:
             ax.plot(np.arange(1, len(losses) + 1), losses, lw=2, color=f"C{k}",
                     label=f"{kind}: {_loss(v[kind])}" + (" (diverged)" if v[kind]["diverged"]
                                                           else ""))
-        ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_title(f"{d} hidden layers")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8, title="final loss", title_fontsize=8)
+        loss_axes(ax, f"{d} hidden layers", ylabel=None, fontsize=8, title="final loss",
+                  title_fontsize=8)
     axes[0].set_ylabel("training loss, BCE (log scale)")
     fig.suptitle(f"training loss per epoch, plain vs residual ({n['activation']}, SGD)")
     figs["loss"] = fig

@@ -33,7 +33,7 @@ from .. import random as _random
 from ..data import DataLoader
 from ..data.datasets import breast_cancer
 from ..inspect.gradient_flow import GradientFlow
-from ..inspect.plots import plot_gradient_norms
+from ..inspect.plots import figure_class, loss_axes, plot_gradient_norms
 from ..nn import functional as F
 from ..nn.networks import mlp
 from ..optim import SGD
@@ -178,8 +178,6 @@ def _join(names: list) -> str:
 
 
 def plot(result: Result) -> dict:
-    from ..inspect.plots import figure_class
-
     Figure = figure_class()
     n = result.numbers
     per = n["per_activation"]
@@ -204,11 +202,6 @@ def plot(result: Result) -> dict:
         ax.plot(epochs, v["train_loss"], lw=2, color=f"C{k}",
                 label=f"{label(a)}: train {v['train_accuracy']:.0%}, test "
                       f"{v['test_accuracy']:.0%}")
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss, BCE (log scale)")
-    ax.set_title("training loss per epoch, same data, seed and SGD steps")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=9)
+    loss_axes(ax, "training loss per epoch, same data, seed and SGD steps")
     figs["loss"] = fig
     return figs
