@@ -10,8 +10,11 @@ of matplotlib figures, plus ``TINY``: parameters for a seconds-long smoke run.
 >>> print(result.conclusion)                                            # doctest: +SKIP
 
 The registry below is the only list of experiments: the CLI (``chainrule lab NAME``, whose
-options come from ``run``'s signature), ``run_all`` and the report all read it. Modules are
-imported when first asked for, so ``import chainrule`` does not pay for them.
+options come from ``run``'s signature), ``run_all``, ``sweep`` and the report all read it.
+Modules are imported when first asked for, so ``import chainrule`` does not pay for them.
+A module may declare ``RANGES`` (parameter -> accepted interval or choices, see
+``lab.options``): ``run`` checks every value against it before any work starts, and
+``SWEEP`` (what a sweep plots and concludes, see ``lab.sweeps.table``).
 """
 from __future__ import annotations
 
@@ -30,12 +33,12 @@ from typing import Callable
 from .result import Result
 
 __all__ = ["Result", "Failure", "LabRunError", "names", "get", "title", "parameters", "run",
-           "run_all", "REGISTRY"]
+           "run_all", "check", "sweep", "REGISTRY"]
 
 # The issue's order, which is also the report's: the bound, the symptom, the cures, then
 # the training choices around them.
 _ORDER = ("sigmoid-bound", "vanishing", "skip", "degradation", "shortcuts", "losses",
-          "learning-rate", "batching", "dying-relu")
+          "learning-rate", "optimizers", "batching", "dying-relu")
 REGISTRY: dict[str, str] = {name: f"{__name__}.{name.replace('-', '_')}" for name in _ORDER}
 """Experiment name -> the module that implements it (imported lazily)."""
 
@@ -138,6 +141,30 @@ def _check_params(name: str, given: dict) -> None:
                             f"parameters are: {', '.join(valid)}")
 
 
+def check(name: str, params: dict) -> dict:
+    """Check params (name -> value) against experiment ``name``'s parameters and their
+    declared ranges; return them normalised (a float parameter's int becomes a float).
+    Raises TypeError for an unknown parameter or a value of the wrong type, ValueError
+    (one line: the experiment, the parameter, the accepted range, the value) for a value
+    out of range.
+
+    >>> check("vanishing", {"layers": 1, "lr": 1})
+    Traceback (most recent call last):
+    ValueError: vanishing: layers must be an int >= 2, got 1
+    >>> check("vanishing", {"layers": 3, "lr": 1})
+    {'layers': 3, 'lr': 1.0}
+    """
+    _check_params(name, params)
+    return _check_ranges(name, params)
+
+
+def _check_ranges(name: str, params: dict) -> dict:
+    from .options import check as check_ranges
+
+    key = _canonical(name)
+    return check_ranges(key, get(key), parameters(key), params)
+
+
 def _have_matplotlib() -> bool:
     return "matplotlib" in sys.modules or importlib.util.find_spec("matplotlib") is not None
 
@@ -148,21 +175,50 @@ def run(name: str, /, quick: bool = False, figures: bool = True, **params) -> Re
     quick: start from the module's ``TINY`` parameters (a seconds-long smoke run); params
     given here override them. figures: draw ``module.plot(result)`` into
     ``result.figures`` (skipped when matplotlib is not installed).
-    Unknown params raise TypeError naming the experiment and its parameters.
+    Unknown params raise TypeError naming the experiment and its parameters; a value
+    outside its declared range raises ValueError (``check``), before any work starts.
     """
     module = get(name)
     _check_params(name, params)
-    kwargs = {**module.TINY, **params} if quick else dict(params)
-    started = time.perf_counter()
-    result = module.run(**kwargs)
-    if not isinstance(result, Result):
-        raise TypeError(f"lab: experiment {name!r}'s run() returned "
-                        f"{type(result).__name__}, not a Result")
-    if not result.seconds:
-        result.seconds = time.perf_counter() - started
+    kwargs = _check_ranges(name, {**module.TINY, **params} if quick else dict(params))
+    result = call(module, kwargs)
     if figures and _have_matplotlib():
         result.figures = dict(module.plot(result))
     return result
+
+
+def call(module: ModuleType, kwargs: dict) -> Result:
+    """``module.run(**kwargs)``, checked to return a Result whose seconds are filled in.
+    kwargs are used as given (``run`` checks them first): sweep workers call this."""
+    started = time.perf_counter()
+    result = module.run(**kwargs)
+    if not isinstance(result, Result):
+        raise TypeError(f"lab: experiment {module.NAME!r}'s run() returned "
+                        f"{type(result).__name__}, not a Result")
+    if not result.seconds:
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def sweep(name: str, grid: dict, seeds=(0,), backend: str = "local", address: str | None = None,
+          workers: int | None = None, quick: bool = False, out=None,
+          progress: bool | Callable[[str], None] = False):
+    """Run experiment ``name`` for every combination of ``grid`` (parameter -> list of
+    values) and seed, on this machine's cores (``backend="local"``) or as Ray tasks
+    (``backend="ray"``; ``address`` joins a cluster); return the ``SweepTable``. Finished
+    runs are cached in ``out`` (default ``./chainrule-sweep/NAME/``), so a second call
+    or an interrupted sweep picks them up. See ``lab.sweeps.run.sweep``.
+
+    >>> table = cr.lab.sweep("vanishing", {"layers": [2, 10]}, seeds=[0, 1],
+    ...                      quick=True)                            # doctest: +SKIP
+    >>> print(table.conclusion)                                     # doctest: +SKIP
+    """
+    # The work lives in sweeps/run.py, imported on first use: a submodule named `sweep`
+    # would replace this function as the package's attribute the moment it is imported.
+    from .sweeps.run import sweep as _sweep
+
+    return _sweep(name, grid, seeds=seeds, backend=backend, address=address, workers=workers,
+                  quick=quick, out=out, progress=progress)
 
 
 def _reporter(progress) -> Callable[[str], None]:

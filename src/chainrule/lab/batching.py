@@ -40,6 +40,9 @@ TITLE = "Batch, stochastic and mini-batch gradient descent: updates, speed and n
 TINY = dict(epochs=3)
 
 KINDS = ("batch", "mini-batch", "stochastic")
+# Accepted values of run()'s parameters (checked by cr.lab.run before any work).
+RANGES = {"epochs": "[1, inf)", "minibatch_size": "[1, inf)", "lr_batch": "(0, inf)",
+          "lr_minibatch": "(0, inf)", "lr_stochastic": "(0, inf)", "width": "[1, inf)"}
 
 
 class _EpochLoss(train.Callback):

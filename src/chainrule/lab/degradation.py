@@ -49,6 +49,9 @@ TINY = dict(seeds=1, depths=(3, 6), width=16, epochs=2, batch_size=256)
 KINDS = ("plain", "residual")
 RISE = 2.0          # "clearly higher": more than RISE times the shallowest's loss ...
 MARGIN = 0.05       # ... and more than MARGIN above it
+# Accepted values of run()'s parameters (checked by cr.lab.run before any work).
+RANGES = {"seeds": "[1, inf)", "depths": "[2, inf)", "width": "[1, inf)",
+          "epochs": "[1, inf)", "batch_size": "[1, inf)", "lr": "(0, inf)"}
 
 
 def build(depth: int, width: int, residual: bool, scale_branches: bool) -> nn.Sequential:

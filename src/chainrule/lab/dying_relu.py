@@ -54,6 +54,11 @@ TINY = {"repeats": 1, "epochs": 3, "width": 8}
 ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU"}
 _OPT = {"adam": "Adam", "sgd": "SGD"}
 KILLED = 0.10       # large-lr minus normal-lr dead fraction that counts as "kills units"
+# Accepted values of run()'s parameters (checked by cr.lab.run before any work).
+# negative_slope is Leaky ReLU's: 0 would be ReLU itself, 1 the identity.
+RANGES = {"repeats": "[1, inf)", "depth": "[1, inf)", "width": "[1, inf)",
+          "epochs": "[1, inf)", "batch_size": "[1, inf)", "large_lr": "(0, inf)",
+          "normal_lr": "(0, inf)", "optimizer": tuple(_OPT), "negative_slope": "(0, 1)"}
 
 
 class _DeadPerEpoch(Callback):

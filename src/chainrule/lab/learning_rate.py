@@ -42,6 +42,9 @@ SPIKE = 1.5             # peak / start above which a curve is unstable
 RISE_FRACTION = 0.05    # fraction of rising steps above which a curve is unstable
 SLOW = 5.0              # "too small": the best rate was at least this many times faster
 VERDICTS = ("too small", "good", "unstable", "diverged")
+# Accepted values of run()'s parameters (checked by cr.lab.run before any work).
+RANGES = {"lrs": "(0, inf)", "steps": "[1, inf)", "width": "[1, inf)",
+          "activation": ("sigmoid", "tanh", "relu", "leaky_relu")}
 
 
 def _curve(lr: float, X, y, steps: int, width: int, activation: str, seed: int,

@@ -47,6 +47,12 @@ TINY = dict(grid_points=41, steps=60)
 
 CONFIDENT = 0.01        # "confidently wrong": p < 0.01 for a 1 (p > 0.99 for a 0)
 MATCH_TOL = 1e-9        # float64 autograd against the closed forms
+# Accepted values of run()'s parameters (checked by cr.lab.run before any work).
+# The logit grid stays where float64 sigmoids are still distinguishable from 0 and 1
+# to within exp(-1000); a target accuracy is a fraction of the training set.
+RANGES = {"logit_min": "[-1000, 1000]", "logit_max": "[-1000, 1000]",
+          "grid_points": "[2, 1e7]", "init_scale": "(0, inf)", "lr": "(0, inf)",
+          "steps": "[1, inf)", "target_accuracy": "(0, 1]"}
 
 
 # --------------------------------------------------------------------- part (a)

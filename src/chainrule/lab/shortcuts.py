@@ -64,6 +64,11 @@ TINY = {"depth": 6, "width": 8, "epochs": 2}
 
 KINDS = ("plain", "dense", "deep supervision")
 GREW = 10.0         # shortcut / plain first-layer gradient above which the shortcut "helps"
+# Accepted values of run()'s parameters (checked by cr.lab.run before any work).
+# aux_weight 0 is allowed: deep supervision's heads then add nothing, a control.
+RANGES = {"depth": "[2, inf)", "width": "[1, inf)", "activation": ("sigmoid", "tanh", "relu", "leaky_relu"),
+          "head_every": "[1, inf)", "aux_weight": "[0, inf)", "epochs": "[1, inf)",
+          "batch_size": "[1, inf)", "lr": "(0, inf)"}
 
 
 def shortest_path(loss: Tensor, target: Tensor) -> list[str] | None:

@@ -35,6 +35,10 @@ from .result import Result
 NAME = "sigmoid-bound"
 TITLE = "σ′(x) = σ(x)(1 − σ(x)) ≤ 1/4, so L sigmoid layers scale the gradient by at most (1/4)^L"
 TINY = {"grid_points": 2001, "max_depth": 20}
+# Accepted values of run()'s parameters (checked by cr.lab.run before any work). Beyond
+# |x| = 1000 the grid is all saturated sigmoid; the grid and depth bounds keep the arrays
+# in memory.
+RANGES = {"x_max": "(0, 1000]", "grid_points": "[3, 1e7]", "max_depth": "[1, 1e5]"}
 
 
 def _sigmoid_derivative_by_autograd(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -47,6 +47,9 @@ TINY = {"depths": (3, 12), "width": 8, "epochs": 2}
 KINDS = ("plain", "residual")
 KEPT = 100.0        # residual / plain first-layer gradient above which the skip "keeps" it
 BETTER = 0.5        # residual final loss below BETTER x plain's counts as training better
+# Accepted values of run()'s parameters (checked by cr.lab.run before any work).
+RANGES = {"depths": "[2, inf)", "width": "[1, inf)", "activation": ("sigmoid", "tanh", "relu", "leaky_relu"),
+          "epochs": "[1, inf)", "batch_size": "[1, inf)", "lr": "(0, inf)"}
 
 
 def _one(depth: int, skip: bool, *, seed: int, width: int, activation: str, epochs: int,

@@ -51,6 +51,19 @@ LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "L
 REMEDIES = ("tanh", "relu", "leaky_relu", "sigmoid+skip")
 LOSS = F.binary_cross_entropy_with_logits
 
+# Accepted values of run()'s parameters (checked by cr.lab.run before any work).
+RANGES = {"layers": "[2, inf)", "width": "[1, inf)", "epochs": "[1, inf)",
+          "batch_size": "[1, inf)", "lr": "(0, inf)", "activations": tuple(LABELS)}
+# What a sweep (cr.lab.sweep) plots, and the conclusion it draws over the swept depths.
+SWEEP = {
+    "numbers": ("per_activation.sigmoid.init_ratio", "per_activation.relu.init_ratio",
+                "per_activation.sigmoid.train_accuracy", "per_activation.relu.train_accuracy"),
+    "thresholds": tuple(
+        {"number": f"per_activation.{act}.init_ratio", "below": 1e-3, "over": "layers",
+         "what": f"the {LABELS[act]} network's first/last gradient ratio at initialisation"}
+        for act in ("sigmoid", "relu")),
+}
+
 
 def build(activation: str, layers: int, width: int, in_features: int = 30):
     """``layers`` Linear layers, each followed by the activation except the last, whose
