@@ -10,8 +10,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .grad_mode import backward_mode
+from .grad_mode import _state, backward_mode
 from .tensor import Tensor, _init_result, _new, as_array
+from .versions import inputs_as_recorded
 
 
 def _released(g, out):
@@ -24,18 +25,23 @@ def _released(g, out):
 # -------------------------------------------------------------------- engine
 def topological_order(root: Tensor) -> list:
     """The nodes that need a gradient, inputs before outputs; iterative, so a chain of
-    any length sorts without recursion."""
+    any length sorts without recursion. A node recorded before an in-place op is checked
+    and wired to the inputs it saw (``versions.inputs_as_recorded``), so a changed saved
+    value raises here, before any gradient is touched."""
     # Tensors hash by identity (see __hash__), so they serve as their own keys.
+    now = _state["clock"]
     order = []
     seen = {root}
-    stack = [(root, iter(root._parents))]
+    stack = [(root, iter(root._parents if not root._parents or root._epoch == now
+                         else inputs_as_recorded(root)))]
     while stack:
         node, parents = stack[-1]
         for p in parents:
             if p.requires_grad and p not in seen:
                 seen.add(p)
                 if p._parents:
-                    stack.append((p, iter(p._parents)))
+                    stack.append((p, iter(p._parents if p._epoch == now
+                                          else inputs_as_recorded(p))))
                     break
                 order.append(p)   # a leaf: nothing to visit below it
         else:
@@ -140,6 +146,7 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
         sentinel = Tensor.__new__(Tensor)
         _init_result(sentinel, np.zeros(()))
         sentinel._parents = tuple(roots)
+        sentinel._epoch = _state["clock"]
         sentinel.requires_grad = True
         order = topological_order(sentinel)[:-1]
 
@@ -147,6 +154,7 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
     captured = [None] * (0 if inputs is None else len(inputs))
     adopted: set = set()
     pending_pop, pending_get = grads.pop, grads.get   # (locals: this loop is the hot path)
+    now = _state["clock"]
     with backward_mode(create_graph):
         for node in reversed(order):
             g = pending_pop(node, None)
@@ -162,14 +170,26 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
                 if backward is not None:
                     # upstream x local for every input, each handed down once
                     parent_grads = backward(g, node if create_graph else node.data)
-                    for p, pg in zip(node._parents, parent_grads):
+                    parents = node._parents if node._epoch == now else inputs_as_recorded(node)
+                    for p, pg in zip(parents, parent_grads):
                         if pg is not None and p.requires_grad:
                             prev = pending_get(p)
                             grads[p] = pg if prev is None else prev + pg
             if backward is not None and not retain_graph:
                 node._backward = _released
                 node._parents = ()
+    if not retain_graph and _state["clock"]:
+        _forget_priors(order)
     return captured
+
+
+def _forget_priors(order: list) -> None:
+    """Drop the old nodes that in-place ops kept (``_prior``) once the graph is freed, so a
+    tensor changed in place every step does not keep a chain of them alive. (After the
+    pass, not during it: a node visited later may still need a prior to find its input.)"""
+    for node in order:
+        if node._backward is _released:
+            node._prior = None
 
 
 
@@ -215,3 +235,8 @@ def _as_list(x, what: str, tensors_only: bool = True) -> list:
             if not isinstance(t, Tensor):
                 raise TypeError(f"grad: {what} must be tensors, got {type(t).__name__}")
     return items
+
+
+# cr.autograd.Function lives in its own module; it is spelled here, as in PyTorch.
+from .function import Function, FunctionCtx  # noqa: E402,F401
+from .gradcheck import gradcheck  # noqa: E402,F401

@@ -1,5 +1,6 @@
 """The two switches of the engine: whether ops record a graph, and whether the
-backward pass itself is being recorded (``create_graph=True``).
+backward pass itself is being recorded (``create_graph=True``); and the clock that in-place
+ops tick (see ``versions.py``).
 
 They are the only global mutable state besides the random generator.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-_state = {"grad_enabled": True, "differentiable_backward": False}
+_state = {"grad_enabled": True, "differentiable_backward": False, "clock": 0}
 
 
 def is_grad_enabled() -> bool:

@@ -24,7 +24,11 @@ def gradcheck(fn: Callable, *inputs, eps: float = 1e-6, atol: float = 1e-5,
 
     >>> cr.gradcheck(lambda a, b: (a * b).sum(), cr.randn(3), cr.randn(3))
     True
+
+    PyTorch's form, the inputs as one tuple (``cr.gradcheck(fn, (x, y))``), works too.
     """
+    if len(inputs) == 1 and isinstance(inputs[0], (tuple, list)):
+        inputs = tuple(inputs[0])
     xs = [Tensor(np.array(t.data, dtype=np.float64), requires_grad=True)
           if isinstance(t, Tensor) and t.dtype.kind == "f" else t for t in inputs]
     checked = [i for i, t in enumerate(xs) if isinstance(t, Tensor) and t.requires_grad]

@@ -89,8 +89,10 @@ class Tensor:
     8.0
     """
 
+    # _epoch, _saved: set when an op records the tensor (see versions.py); _prior: set by an
+    # in-place op that gave the tensor a new node. Left unset otherwise (no cost per op).
     __slots__ = ("data", "grad", "requires_grad", "name", "_parents", "_backward", "_op",
-                 "_hooks", "_retains_grad", "__weakref__")
+                 "_hooks", "_retains_grad", "_epoch", "_saved", "_prior", "__weakref__")
     # NumPy defers to our reflected operators (ndarray * Tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
 
@@ -269,8 +271,16 @@ class Tensor:
     def exp(self): return ops.exp(self)
     def log(self): return ops.log(self)
     def sqrt(self): return ops.sqrt(self)
+    def sin(self): return ops.sin(self)
+    def cos(self): return ops.cos(self)
     def abs(self): return ops.abs(self)
     def __abs__(self): return ops.abs(self)
+    def neg(self): return ops.neg(self)
+    def add(self, other, alpha=1): return ops.add(self, _scaled(other, alpha))
+    def sub(self, other, alpha=1): return ops.sub(self, _scaled(other, alpha))
+    def mul(self, other): return ops.mul(self, other)
+    def div(self, other): return ops.div(self, other)
+    def pow(self, exponent): return ops.pow(self, exponent)
     def sigmoid(self): return ops.sigmoid(self)
     def tanh(self): return ops.tanh(self)
     def relu(self): return ops.relu(self)
@@ -282,16 +292,18 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, **kw): return ops.mean(self, axis, keepdims, **kw)
     def max(self, axis=None, keepdims=False, **kw): return ops.max(self, axis, keepdims, **kw)
     def min(self, axis=None, keepdims=False, **kw): return ops.min(self, axis, keepdims, **kw)
-    def var(self, axis=None, keepdims=False, correction=0, **kw):
+    def var(self, axis=None, keepdims=False, correction=1, **kw):
         return ops.var(self, axis, keepdims, correction, **kw)
     def matmul(self, other): return ops.matmul(self, other)
-    def clip(self, lo=None, hi=None): return ops.clip(self, lo, hi)
-    clamp = clip
+    def mm(self, other): return ops.mm(self, other)
+    def t(self): return ops.t(self)
+    def clamp(self, min=None, max=None): return ops.clip(self, min, max)
+    clip = clamp
     def maximum(self, other): return ops.maximum(self, other)
     def minimum(self, other): return ops.minimum(self, other)
     def reshape(self, *shape): return ops.reshape(self, *shape)
     view = reshape
-    def flatten(self, start_axis=0): return ops.flatten(self, start_axis)
+    def flatten(self, start_dim=0, end_dim=-1): return ops.flatten(self, start_dim, end_dim)
     def transpose(self, *axes): return ops.transpose(self, *axes)
     def permute(self, *axes): return ops.permute(self, *axes)
     def squeeze(self, axis=None, **kw): return ops.squeeze(self, axis, **kw)
@@ -300,6 +312,7 @@ class Tensor:
         return ops.broadcast_to(self, shape[0] if len(shape) == 1 and
                                 isinstance(shape[0], (tuple, list)) else shape)
     expand = broadcast_to
+    def clone(self): return ops.clone(self)
     def astype(self, dtype): return ops.astype(self, dtype)
     def float(self): return ops.astype(self, np.float32)
     def double(self): return ops.astype(self, np.float64)
@@ -307,6 +320,56 @@ class Tensor:
         return Tensor(self.data.argmax(axis=axis, keepdims=keepdims))
     def argmin(self, axis=None, keepdims=False):
         return Tensor(self.data.argmin(axis=axis, keepdims=keepdims))
+    def dim(self) -> int: return self.data.ndim
+
+    # ----------------------------------------------------------- in place
+    # PyTorch's rules (see inplace.py): the same object changes; a leaf that requires grad
+    # may change only under no_grad(); values saved for a backward are version-checked.
+    def __iadd__(self, other): return inplace.add_(self, other)
+    def __isub__(self, other): return inplace.sub_(self, other)
+    def __imul__(self, other): return inplace.mul_(self, other)
+    def __itruediv__(self, other): return inplace.div_(self, other)
+    def add_(self, other, alpha=1): return inplace.add_(self, _scaled(other, alpha))
+    def sub_(self, other, alpha=1): return inplace.sub_(self, _scaled(other, alpha))
+    def mul_(self, other): return inplace.mul_(self, other)
+    def div_(self, other): return inplace.div_(self, other)
+    def zero_(self): return inplace.fill_(self, 0, "zero_")
+    def fill_(self, value): return inplace.fill_(self, value)
+    def copy_(self, src): return inplace.copy_(self, src)
+    def clamp_(self, min=None, max=None): return inplace.clamp_(self, min, max)
+    clip_ = clamp_
+    def __setitem__(self, index, value): inplace.setitem(self, index, value)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's storage has seen (as PyTorch's)."""
+        return versions.version(self.data)
+
+    # -------------------------------------------------------------- device
+    # Everything lives in NumPy on the CPU; these spellings exist so PyTorch code runs.
+    @property
+    def device(self):
+        return device_mod.CPU
+
+    is_cuda = False
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """``t.to("cpu")``, ``t.to(cr.float64)``, ``t.to(device, dtype)``: a cast (or the same
+        tensor when nothing changes); any device but the CPU is a clear error."""
+        dtype = device_mod.parse_to_args("to", args, kwargs)
+        return self if dtype is None else ops.astype(self, dtype)
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args, **kwargs):
+        device_mod.device("cuda")   # raises, saying why
+
+    @property
+    def grad_fn(self):
+        """The node that made this tensor (None for a leaf), as PyTorch names it:
+        ``(x * y).grad_fn`` is ``<MulBackward0>``."""
+        return None if self._backward is None else grad_fn_mod.GradFn(self)
 
     @property
     def T(self): return ops.transpose(self)
@@ -341,6 +404,11 @@ class _HookHandle:
             self.hooks.remove(self.fn)
 
 
+def _scaled(other, alpha):
+    """other * alpha, for PyTorch's ``add(other, alpha=...)``."""
+    return other if alpha == 1 else other * alpha
+
+
 # ------------------------------------------------------------------ recording
 def _init_result(out: Tensor, data) -> None:
     out.data = data if type(data) is np.ndarray else np.asarray(data)
@@ -354,9 +422,13 @@ def _init_result(out: Tensor, data) -> None:
     out._op = None
 
 
-def result(data, parents: tuple, backward: Callable, op: str) -> Tensor:
+def result(data, parents: tuple, backward: Callable, op: str, saved: str | None = None) -> Tensor:
     """Wrap an op's output array; record the node only if grad mode is on and some
-    input requires a gradient (so inference and ``no_grad`` build nothing)."""
+    input requires a gradient (so inference and ``no_grad`` build nothing).
+
+    ``saved`` says which values the backward reads, so that an in-place change to one of
+    them is caught (see ``versions.py`` for the spellings; None assumes all inputs and the
+    output)."""
     out = _new(Tensor)
     out.data = data if type(data) is np.ndarray else np.asarray(data)
     out.grad = out.name = out._hooks = None
@@ -368,6 +440,8 @@ def result(data, parents: tuple, backward: Callable, op: str) -> Tensor:
                 out._parents = parents
                 out._backward = backward
                 out._op = op
+                out._epoch = _state["clock"]
+                out._saved = saved
                 return out
     out.requires_grad = False
     out._parents = ()
@@ -405,4 +479,6 @@ def lift(x, like: Tensor | None = None) -> Tensor:
 
 # The ops and the backward pass live in their own modules and need the Tensor class
 # defined above; Tensor's methods look them up when called.
-from . import autograd, ops  # noqa: E402
+from . import autograd, inplace, ops, versions  # noqa: E402
+from . import device as device_mod  # noqa: E402
+from . import grad_fn as grad_fn_mod  # noqa: E402

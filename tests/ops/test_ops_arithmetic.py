@@ -115,15 +115,19 @@ def test_unary_minus_matches_torch(rng, against_torch):
     against_torch(lambda t: -t, lambda t: -t, rng.standard_normal((3, 2)))
 
 
-def test_in_place_add_acts_as_rebinding():
+def test_in_place_add_changes_the_tensor_itself_as_pytorch():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     y = cr.tensor([3.0, 4.0], requires_grad=True)
-    a = x
-    a += y                      # a is now x + y; x itself is unchanged
+    a = x * 1
+    before = a
+    a += y                      # the same object, now x + y
+    assert a is before
     np.testing.assert_array_equal(x.data, [1.0, 2.0])
     (a * a).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [8.0, 12.0])
     np.testing.assert_array_equal(y.grad.data, [8.0, 12.0])
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        x += y
 
 
 def test_mixed_float_dtypes_promote_and_grads_keep_each_dtype():

@@ -28,7 +28,7 @@ REDUCTIONS = {
     "logsumexp": (lambda t, ax, kd: t.logsumexp(axis=ax, keepdims=kd),
                   lambda t, ax, kd: t.logsumexp(dim=torch_dim(ax, t.ndim), keepdim=kd)),
     "var": (lambda t, ax, kd: t.var(axis=ax, keepdims=kd),
-            lambda t, ax, kd: t.var(dim=torch_dim(ax, t.ndim), keepdim=kd, correction=0)),
+            lambda t, ax, kd: t.var(dim=torch_dim(ax, t.ndim), keepdim=kd)),   # both correction=1
 }
 
 
@@ -62,8 +62,10 @@ def test_reduction_matches_torch_in_float32(name, rng, against_torch):
 @pytest.mark.parametrize("name", REDUCTIONS)
 def test_reduction_of_a_scalar_tensor(name, check_grad):
     fn = REDUCTIONS[name][0]
-    if name == "var":
-        assert fn(cr.tensor(3.0), None, False).item() == 0.0
+    if name == "var":   # one element: no degrees of freedom at the default correction=1
+        assert cr.tensor(3.0).var(correction=0).item() == 0.0
+        with pytest.raises(ValueError, match="leave no degrees of freedom"):
+            fn(cr.tensor(3.0), None, False)
         return
     assert check_grad(lambda t: fn(t, None, False), np.float64(0.7))
 

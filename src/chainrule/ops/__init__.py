@@ -6,13 +6,15 @@ which is what makes ``create_graph=True`` work for every op.
 """
 from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .arithmetic import add, compare, div, mul, neg, pow, sub
-from .elementwise import abs, astype, clip, exp, log, maximum, minimum, sqrt, where
-from .linalg import linear, matmul
+from .elementwise import (abs, astype, clamp, clip, clone, cos, exp, log, maximum, minimum, sin,
+                          sqrt, where)
+from .linalg import linear, matmul, mm, t
 from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import (broadcast_to, concat, flatten, getitem, permute, reshape, scatter_add,
-                    squeeze, stack, swapaxes, transpose, unsqueeze)
+                    setitem, squeeze, stack, swapaxes, transpose, unsqueeze)
 
 __all__ = ["add", "sub", "mul", "div", "neg", "pow", "compare", "exp", "log", "sqrt", "abs",
+           "sin", "cos", "clone", "clamp", "mm", "t", "setitem",
            "astype", "where", "clip", "maximum", "minimum", "matmul", "linear", "sum", "mean", "max",
            "min", "logsumexp", "var", "reshape", "flatten", "permute", "swapaxes", "transpose",
            "squeeze", "unsqueeze", "broadcast_to", "getitem", "scatter_add", "concat", "stack",

@@ -76,3 +76,32 @@ def broadcast_error(op: str, *shapes) -> ValueError:
     listed = " and ".join(str(tuple(s)) for s in shapes)
     return ValueError(f"{op}: shapes {listed} neither match nor broadcast; each dimension, "
                       "counted from the right, must be equal or 1")
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def promote(a, b):
+    """The two operands' arrays in the dtype PyTorch gives their result, when they differ.
+
+    Across categories (bool < integer < float) the higher one's dtype wins (int64 with
+    float32 gives float32, where NumPy gives float64); a 0-d tensor does not widen a
+    dimensioned one of its own category (float32 (3,) with float64 () stays float32); within
+    a category the wider dtype wins."""
+    x, y = a.data, b.data
+    if x.dtype is y.dtype or x.dtype == y.dtype:
+        return x, y
+    cx, cy = _CATEGORY.get(x.dtype.kind, 2), _CATEGORY.get(y.dtype.kind, 2)
+    if cx != cy:
+        dtype = x.dtype if cx > cy else y.dtype
+    elif (x.ndim == 0) != (y.ndim == 0):
+        dtype = y.dtype if x.ndim == 0 else x.dtype
+    else:
+        dtype = np.promote_types(x.dtype, y.dtype)
+    return x.astype(dtype, copy=False), y.astype(dtype, copy=False)
+
+
+def floating(x: np.ndarray) -> np.ndarray:
+    """x itself if floating, else as float32: exp, log, sin ... of an integer tensor are
+    float32, as in PyTorch (NumPy would give float64)."""
+    return x if x.dtype.kind == "f" else x.astype(np.float32)

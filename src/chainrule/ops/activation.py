@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, result
-from ._common import exp, normalize_axes, pop_aliases
+from ._common import exp, floating, normalize_axes, pop_aliases
 
 
 # Beyond these inputs e**-x overflows the dtype.
@@ -41,7 +41,7 @@ def sigmoid(a: Tensor) -> Tensor:
         local *= g
         return (local,)
 
-    return result(sigmoid_array(x), (a,), backward, "sigmoid")
+    return result(sigmoid_array(x), (a,), backward, "sigmoid", "out")
 
 
 def tanh(a: Tensor) -> Tensor:
@@ -54,15 +54,15 @@ def tanh(a: Tensor) -> Tensor:
         local *= g
         return (local,)
 
-    return result(np.tanh(a.data), (a,), backward, "tanh")
+    return result(np.tanh(a.data if a.data.dtype.kind == "f" else floating(a.data)), (a,), backward, "tanh", "out")
 
 
 def relu(a: Tensor) -> Tensor:
     """max(a, 0).  d/da = 1 where a > 0, else 0 (0 at a == 0, as PyTorch)."""
-    def backward(g, out):
-        return (g * (a.data > 0),)
+    def backward(g, out):   # from the output, as PyTorch: 0 where out <= 0 (NaN passes g)
+        return (g * ~((out.data if isinstance(out, Tensor) else out) <= 0),)
 
-    return result(np.maximum(a.data, 0), (a,), backward, "relu")
+    return result(np.maximum(a.data, 0), (a,), backward, "relu", "out")
 
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -72,7 +72,8 @@ def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     def backward(g, out):
         return (g * np.where(a.data > 0, 1, slope).astype(a.data.dtype, copy=False),)
 
-    return result(np.where(a.data > 0, a.data, a.data * slope), (a,), backward, "leaky_relu")
+    return result(np.where(a.data > 0, a.data, a.data * slope), (a,), backward, "leaky_relu",
+                  "in")
 
 
 def _axis(op: str, a: Tensor, axis, kw) -> int:
@@ -83,11 +84,10 @@ def _axis(op: str, a: Tensor, axis, kw) -> int:
 
 
 def _shifted(a: Tensor, axis: int) -> np.ndarray:
-    """a minus its maximum along axis (the log-sum-exp trick), with rows that are
-    all -inf left as they are instead of becoming NaN."""
-    m = a.data.max(axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    return a.data - m
+    """a minus its maximum along axis (the log-sum-exp trick). As in PyTorch a row holding
+    +inf, or only -inf, becomes NaN (inf - inf), without NumPy's warning."""
+    with np.errstate(invalid="ignore"):
+        return a.data - a.data.max(axis=axis, keepdims=True, initial=-np.inf)
 
 
 def softmax(a: Tensor, axis: int = -1, **kw) -> Tensor:
@@ -95,12 +95,13 @@ def softmax(a: Tensor, axis: int = -1, **kw) -> Tensor:
     d/da: out * (g - sum(g * out)) along axis."""
     axis = _axis("softmax", a, axis, kw)
     e = np.exp(_shifted(a, axis))
-    data = e / e.sum(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        data = e / e.sum(axis=axis, keepdims=True)
 
     def backward(g, out):
         return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
-    return result(data, (a,), backward, "softmax")
+    return result(data, (a,), backward, "softmax", "out")
 
 
 def log_softmax(a: Tensor, axis: int = -1, **kw) -> Tensor:
@@ -108,10 +109,10 @@ def log_softmax(a: Tensor, axis: int = -1, **kw) -> Tensor:
     d/da: g - softmax * sum(g) along axis."""
     axis = _axis("log_softmax", a, axis, kw)
     z = _shifted(a, axis)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         data = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
     def backward(g, out):
         return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
 
-    return result(data, (a,), backward, "log_softmax")
+    return result(data, (a,), backward, "log_softmax", "out")

@@ -5,23 +5,31 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, lift, result, val
-from ._common import broadcast_error, sum_to
+from ._common import broadcast_error, promote, sum_to
 
 
 def _operands(op: str, a, b, fn, quiet: bool = False):
-    """Lift both operands to tensors and compute fn on their arrays, turning NumPy's
-    broadcast failure into an error that names the op and both shapes. With ``quiet``
-    (division and powers) 1/0 is inf and 0/0 NaN, as in PyTorch, without NumPy's warning;
-    the other ops skip that context because it costs more than a small op itself."""
+    """Lift both operands to tensors and compute fn on their arrays (in the dtype PyTorch
+    gives the result, see ``promote``), turning NumPy's broadcast failure into an error that
+    names the op and both shapes. With ``quiet`` (division and powers) 1/0 is inf and 0/0
+    NaN, as in PyTorch, without NumPy's warning; the other ops skip that context because it
+    costs more than a small op itself."""
     like = a if isinstance(a, Tensor) else b
     a, b = lift(a, like), lift(b, like)
+    x, y = a.data, b.data
+    if x.dtype is not y.dtype:
+        x, y = promote(a, b)
     try:
         if quiet:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return a, b, fn(a.data, b.data)
-        return a, b, fn(a.data, b.data)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return a, b, fn(x, y)
+        return a, b, fn(x, y)
     except ValueError:
-        raise broadcast_error(op, a.shape, b.shape) from None
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise broadcast_error(op, a.shape, b.shape) from None
+        raise
 
 
 def add(a, b) -> Tensor:
@@ -32,7 +40,7 @@ def add(a, b) -> Tensor:
         return (sum_to(g, a.shape) if a.requires_grad else None,
                 sum_to(g, b.shape) if b.requires_grad else None)
 
-    return result(data, (a, b), backward, "add")
+    return result(data, (a, b), backward, "add", "")
 
 
 def sub(a, b) -> Tensor:
@@ -43,7 +51,7 @@ def sub(a, b) -> Tensor:
         return (sum_to(g, a.shape) if a.requires_grad else None,
                 sum_to(-g, b.shape) if b.requires_grad else None)
 
-    return result(data, (a, b), backward, "sub")
+    return result(data, (a, b), backward, "sub", "")
 
 
 def mul(a, b) -> Tensor:
@@ -54,20 +62,23 @@ def mul(a, b) -> Tensor:
         return (sum_to(g * val(b), a.shape) if a.requires_grad else None,
                 sum_to(g * val(a), b.shape) if b.requires_grad else None)
 
-    return result(data, (a, b), backward, "mul")
+    return result(data, (a, b), backward, "mul", "cross")
 
 
 def div(a, b) -> Tensor:
-    """a / b.  d/da = 1/b, d/db = -a/b**2 = -out/b."""
+    """a / b.  d/da = 1/b, d/db = -a/b**2 (from a and b, not the output, as PyTorch saves
+    them: an in-place change to the quotient leaves the rule valid)."""
     a, b, data = _operands("div", a, b, np.divide, quiet=True)
+    if data.dtype == np.float64 and a.data.dtype.kind in "biu" and b.data.dtype.kind in "biu":
+        data = data.astype(np.float32)   # integer / integer is float32, as in PyTorch
 
     def backward(g, out):
         gb = val(b)
         with np.errstate(divide="ignore", invalid="ignore"):   # b == 0: infinite slope
             return (sum_to(g / gb, a.shape) if a.requires_grad else None,
-                    sum_to(-(g * out) / gb, b.shape) if b.requires_grad else None)
+                    sum_to(-(g * val(a)) / (gb * gb), b.shape) if b.requires_grad else None)
 
-    return result(data, (a, b), backward, "div")
+    return result(data, (a, b), backward, "div", "div")
 
 
 def neg(a: Tensor) -> Tensor:
@@ -75,12 +86,18 @@ def neg(a: Tensor) -> Tensor:
     def backward(g, out):
         return (-g,)
 
-    return result(-a.data, (a,), backward, "neg")
+    return result(-a.data, (a,), backward, "neg", "")
 
 
 def pow(a, b) -> Tensor:
-    """a ** b.  d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0
-    (the limit PyTorch uses too) and NaN where a < 0, where the real power is undefined."""
+    """a ** b.  d/da = b * a**(b-1); d/db = a**b * log(a), taken as 0 where a == 0 and
+    b >= 0 (PyTorch's limit; at b < 0 it is -inf, as there) and NaN where a < 0, where the
+    real power is undefined."""
+    like = a if isinstance(a, Tensor) else b
+    a, b = lift(a, like), lift(b, like)
+    if a.data.dtype.kind in "biu" and b.data.dtype.kind in "biu" and np.any(b.data < 0):
+        raise ValueError("pow: integers to negative integer powers are not allowed (as in "
+                         "PyTorch); make the base a float tensor, e.g. x.float() ** -1")
     a, b, data = _operands("pow", a, b, np.power, quiet=True)
 
     def backward(g, out):
@@ -94,18 +111,18 @@ def pow(a, b) -> Tensor:
                     np.where(b.data == 0, 0, ga)
             ga = sum_to(ga, a.shape)
         if b.requires_grad:
-            zero = a.data == 0
+            flat = (a.data == 0) & (b.data >= 0)     # where a**b stays 0 (or 1) as b moves
             with np.errstate(divide="ignore", invalid="ignore"):
                 if isinstance(g, Tensor):   # recorded backward: log(a) must stay in the graph
                     from .elementwise import log, where
-                    log_a = where(zero, 0.0, log(where(zero, 1.0, a)))
+                    local = where(flat, 0.0, out * log(where(flat, 1.0, a)))
                 else:
-                    log_a = np.where(zero, 0.0, np.log(np.where(zero, 1.0, a.data)))
-                    log_a = log_a.astype(a.data.dtype, copy=False)
-            gb = sum_to(g * out * log_a, b.shape)
+                    local = np.where(flat, 0.0, out * np.log(np.where(flat, 1.0, a.data)))
+                    local = local.astype(out.dtype, copy=False)
+                gb = sum_to(g * local, b.shape)
         return ga, gb
 
-    return result(data, (a, b), backward, "pow")
+    return result(data, (a, b), backward, "pow", "pow")
 
 
 _COMPARISONS = {"lt": np.less, "le": np.less_equal, "gt": np.greater,

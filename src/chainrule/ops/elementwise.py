@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, lift, result, val
-from ._common import broadcast_error, sum_to
+from ._common import broadcast_error, floating, promote, sum_to
 
 
 def exp(a: Tensor) -> Tensor:
@@ -16,8 +16,8 @@ def exp(a: Tensor) -> Tensor:
         return (g * out,)
 
     with np.errstate(over="ignore"):   # e**x beyond the dtype's range is inf, as it should be
-        data = np.exp(a.data)
-    return result(data, (a,), backward, "exp")
+        data = np.exp(a.data if a.data.dtype.kind == "f" else floating(a.data))
+    return result(data, (a,), backward, "exp", "out")
 
 
 def log(a: Tensor) -> Tensor:
@@ -28,8 +28,8 @@ def log(a: Tensor) -> Tensor:
             return (g / val(a),)
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        data = np.log(a.data)
-    return result(data, (a,), backward, "log")
+        data = np.log(a.data if a.data.dtype.kind == "f" else floating(a.data))
+    return result(data, (a,), backward, "log", "in")
 
 
 def sqrt(a: Tensor) -> Tensor:
@@ -39,16 +39,51 @@ def sqrt(a: Tensor) -> Tensor:
             return (g * 0.5 / out,)
 
     with np.errstate(invalid="ignore"):
-        data = np.sqrt(a.data)
-    return result(data, (a,), backward, "sqrt")
+        data = np.sqrt(a.data if a.data.dtype.kind == "f" else floating(a.data))
+    return result(data, (a,), backward, "sqrt", "out")
+
+
+def sin(a: Tensor) -> Tensor:
+    """sin(a).  d/da = cos(a)."""
+    def backward(g, out):
+        if isinstance(g, Tensor):
+            return (g * cos(val(a)),)
+        with np.errstate(invalid="ignore"):   # the slope at inf is NaN, as in PyTorch
+            return (g * np.cos(a.data),)
+
+    with np.errstate(invalid="ignore"):   # sin(inf) is NaN, as in PyTorch
+        data = np.sin(a.data if a.data.dtype.kind == "f" else floating(a.data))
+    return result(data, (a,), backward, "sin", "in")
+
+
+def cos(a: Tensor) -> Tensor:
+    """cos(a).  d/da = -sin(a)."""
+    def backward(g, out):
+        if isinstance(g, Tensor):
+            return (-(g * sin(val(a))),)
+        with np.errstate(invalid="ignore"):
+            return (-(g * np.sin(a.data)),)
+
+    with np.errstate(invalid="ignore"):
+        data = np.cos(a.data if a.data.dtype.kind == "f" else floating(a.data))
+    return result(data, (a,), backward, "cos", "in")
 
 
 def abs(a: Tensor) -> Tensor:
     """|a|.  d/da = sign(a), taken as 0 at a == 0 (as PyTorch)."""
-    def backward(g, out):
-        return (g * np.sign(a.data),)
+    def backward(g, out):   # sign(a), and 0 at NaN (as PyTorch), not NumPy's NaN
+        x = a.data
+        return (g * ((x > 0).astype(x.dtype) - (x < 0)),)
 
-    return result(np.abs(a.data), (a,), backward, "abs")
+    return result(np.abs(a.data), (a,), backward, "abs", "in")
+
+
+def clone(a: Tensor) -> Tensor:
+    """A copy with its own memory that stays in the graph (d/da = 1), as PyTorch's clone."""
+    def backward(g, out):
+        return (g,)
+
+    return result(a.data.copy(), (a,), backward, "clone", "")
 
 
 def astype(a: Tensor, dtype) -> Tensor:
@@ -61,7 +96,7 @@ def astype(a: Tensor, dtype) -> Tensor:
     def backward(g, out):
         return (astype(g, source) if isinstance(g, Tensor) else g.astype(source),)
 
-    return result(a.data.astype(dtype), (a,), backward, "astype")
+    return result(a.data.astype(dtype), (a,), backward, "astype", "")
 
 
 def _condition(op: str, cond) -> np.ndarray:
@@ -77,7 +112,7 @@ def where(cond, a, b) -> Tensor:
     like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     a, b = lift(a, like), lift(b, like)
     try:
-        data = np.where(mask, a.data, b.data)
+        data = np.where(mask, *promote(a, b))
     except ValueError:
         raise broadcast_error("where", mask.shape, a.shape, b.shape) from None
 
@@ -85,19 +120,26 @@ def where(cond, a, b) -> Tensor:
         return (sum_to(g * mask, a.shape) if a.requires_grad else None,
                 sum_to(g * ~mask, b.shape) if b.requires_grad else None)
 
-    return result(data, (a, b), backward, "where")
+    return result(data, (a, b), backward, "where", "")
 
 
 def clip(a: Tensor, lo=None, hi=None) -> Tensor:
-    """Limit a to [lo, hi] (either bound may be None).  d/da = 1 where lo <= a <= hi
-    (bounds included, as PyTorch's clamp), else 0."""
+    """Limit a to [lo, hi] (either bound may be None), as ``min(max(a, lo), hi)``: with
+    lo > hi every element is hi, as in PyTorch.  d/da = 1 where lo <= a <= hi (bounds
+    included, as PyTorch's clamp), else 0."""
     if lo is None and hi is None:
-        raise ValueError("clip: give at least one of lo and hi")
-    if lo is not None and hi is not None and np.any(np.asarray(lo) > np.asarray(hi)):
-        raise ValueError(f"clip: lo ({lo}) must not exceed hi ({hi})")
+        raise ValueError("clip: give at least one of lo and hi (clamp: min and max)")
     lo_a = None if lo is None else lift(lo, a).data
     hi_a = None if hi is None else lift(hi, a).data
-    data = np.clip(a.data, lo_a, hi_a)
+    x = a.data
+    if lo_a is not None and lo_a.dtype.kind == "f" and x.dtype.kind != "f":
+        x = x.astype(lo_a.dtype)   # an integer tensor clamped to a float bound is float
+    if hi_a is not None and hi_a.dtype.kind == "f" and x.dtype.kind != "f":
+        x = x.astype(hi_a.dtype)
+    data = x if lo_a is None else np.maximum(x, lo_a)
+    if hi_a is not None:
+        data = np.minimum(data, hi_a)
+    data = data.astype(x.dtype, copy=False)
 
     def backward(g, out):
         inside = np.ones(a.shape, dtype=bool)
@@ -107,34 +149,40 @@ def clip(a: Tensor, lo=None, hi=None) -> Tensor:
             inside &= a.data <= hi_a
         return (g * inside,)
 
-    return result(data, (a,), backward, "clip")
+    return result(data, (a,), backward, "clip", "in")
 
 
-def _extremum(op: str, a, b, pick):
+def clamp(a: Tensor, min=None, max=None) -> Tensor:
+    """PyTorch's name and keywords for ``clip``: ``cr.clamp(x, min=0)``."""
+    return clip(a, min, max)
+
+
+def _extremum(op: str, a, b, pick, loses):
     like = a if isinstance(a, Tensor) else b
     a, b = lift(a, like), lift(b, like)
     try:
-        data = pick(a.data, b.data)
+        data = pick(*promote(a, b))
     except ValueError:
         raise broadcast_error(op, a.shape, b.shape) from None
 
     def backward(g, out):
-        # The winner takes the gradient; a tie splits it evenly, as in PyTorch.
-        a_share = (a.data == out_data).astype(data.dtype)
-        tie = a.data == b.data
-        a_share[np.broadcast_to(tie, a_share.shape)] = 0.5
+        # The winner takes the gradient and a tie splits it evenly; with a NaN both get it
+        # (PyTorch's rule: each side's gradient is masked only where it strictly loses).
+        with np.errstate(invalid="ignore"):
+            tie = a.data == b.data
+            a_share = np.where(tie, 0.5, ~loses(a.data, b.data)).astype(data.dtype)
+            b_share = np.where(tie, 0.5, ~loses(b.data, a.data)).astype(data.dtype)
         return (sum_to(g * a_share, a.shape) if a.requires_grad else None,
-                sum_to(g * (1 - a_share), b.shape) if b.requires_grad else None)
+                sum_to(g * b_share, b.shape) if b.requires_grad else None)
 
-    out_data = data
-    return result(data, (a, b), backward, op)
+    return result(data, (a, b), backward, op, "in")
 
 
 def maximum(a, b) -> Tensor:
     """Elementwise larger of a and b; at a tie each gets half the gradient."""
-    return _extremum("maximum", a, b, np.maximum)
+    return _extremum("maximum", a, b, np.maximum, np.less)
 
 
 def minimum(a, b) -> Tensor:
     """Elementwise smaller of a and b; at a tie each gets half the gradient."""
-    return _extremum("minimum", a, b, np.minimum)
+    return _extremum("minimum", a, b, np.minimum, np.greater)

@@ -43,7 +43,28 @@ def matmul(a, b) -> Tensor:
                 if b.requires_grad else None
             return ga, gb
 
-    return result(data, (a, b), backward, "matmul")
+    return result(data, (a, b), backward, "matmul", "cross")
+
+
+def mm(a, b) -> Tensor:
+    """The product of two matrices (PyTorch's ``mm``: both must be 2-D; ``matmul`` takes any
+    dimensions)."""
+    for name, x in (("first", a), ("second", b)):
+        if not isinstance(x, Tensor) or x.ndim != 2:
+            shape = x.shape if isinstance(x, Tensor) else type(x).__name__
+            raise ValueError(f"mm: the {name} operand must be a 2-D tensor, got {shape}; use "
+                             "matmul (@) for other dimensions")
+    return matmul(a, b)
+
+
+def t(a: Tensor) -> Tensor:
+    """The transpose of a matrix (a vector or a 0-d tensor is returned as it is), as
+    PyTorch's ``t``."""
+    if a.ndim > 2:
+        raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {a.shape}; "
+                         "use transpose(dim0, dim1) or permute")
+    from .shape import transpose
+    return transpose(a) if a.ndim == 2 else a
 
 
 def _grad_shape(x: Tensor, batch: tuple) -> tuple:
@@ -90,4 +111,4 @@ def linear(x, weight, bias=None) -> Tensor:
             return gx, gw
         return gx, gw, rows.sum(axis=0) if bias.requires_grad else None
 
-    return result(data, parents, backward, "linear")
+    return result(data, parents, backward, "linear", "cross")

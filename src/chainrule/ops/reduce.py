@@ -28,7 +28,7 @@ def sum(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
     def backward(g, out):
         return (_spread(g, kshape, a.shape),)
 
-    return result(a.data.sum(axis=axes, keepdims=keepdims), (a,), backward, "sum")
+    return result(a.data.sum(axis=axes, keepdims=keepdims), (a,), backward, "sum", "")
 
 
 def mean(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
@@ -41,7 +41,7 @@ def mean(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
     def backward(g, out):
         return (_spread(g, kshape, a.shape) / n,)
 
-    return result(a.data.mean(axis=axes, keepdims=keepdims), (a,), backward, "mean")
+    return result(a.data.mean(axis=axes, keepdims=keepdims), (a,), backward, "mean", "")
 
 
 def _extreme(op: str, a: Tensor, axis, keepdims, kw) -> Tensor:
@@ -59,7 +59,7 @@ def _extreme(op: str, a: Tensor, axis, keepdims, kw) -> Tensor:
 
     return result(picked if keepdims else picked.reshape([n for i, n in enumerate(a.shape)
                                                           if i not in axes]),
-                  (a,), backward, op)
+                  (a,), backward, op, "in+out")
 
 
 def max(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
@@ -76,24 +76,31 @@ def min(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
 
 def logsumexp(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
     """log(sum(e**a)) over axis, computed as m + log(sum(e**(a - m))) with m the maximum,
-    so it neither overflows nor underflows.  d/da = softmax(a) = e**(a - out)."""
+    so it neither overflows nor underflows.  d/da = softmax(a) = e**(a - out).
+    Over no elements it is -inf (log 0), as in PyTorch."""
     axes, keepdims, kshape = _reduction("logsumexp", a, axis, keepdims, kw)
-    m = a.data.max(axis=axes, keepdims=True)
+    m = a.data.max(axis=axes, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         lse = np.log(np.exp(a.data - m).sum(axis=axes, keepdims=True)) + m
 
     def backward(g, out):
-        return (_spread(g, kshape, a.shape) * exp(val(a) - out.reshape(kshape)),)
+        # at a row of -inf (out = -inf) the slope is NaN, as in PyTorch, without the warning
+        with np.errstate(invalid="ignore"):
+            return (_spread(g, kshape, a.shape) * exp(val(a) - out.reshape(kshape)),)
 
     return result(lse if keepdims else lse.reshape([n for i, n in enumerate(a.shape)
                                                     if i not in axes]),
-                  (a,), backward, "logsumexp")
+                  (a,), backward, "logsumexp", "in+out")
 
 
-def var(a: Tensor, axis=None, keepdims: bool = False, correction: int = 0, **kw) -> Tensor:
-    """Variance over axis with ``correction`` (0: population, 1: sample), composed from
-    mean, so it needs no backward of its own."""
+def var(a: Tensor, axis=None, keepdims: bool = False, correction: int = 1, **kw) -> Tensor:
+    """Variance over axis with ``correction`` (1, the default as in PyTorch: the sample
+    variance, dividing by n - 1; 0: the population variance), composed from mean, so it
+    needs no backward of its own. ``unbiased=False`` is PyTorch's older spelling of
+    correction=0."""
+    if "unbiased" in kw:
+        correction = int(bool(kw.pop("unbiased")))
     axes, keepdims, _ = _reduction("var", a, axis, keepdims, kw)
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
     if n - correction <= 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor, lift, result
+from ..versions import register_view
 from ._common import broadcast_error, normalize_axes, pop_aliases, sum_to
 
 
@@ -25,7 +26,15 @@ def _reshaped(a: Tensor, shape: tuple, op: str) -> Tensor:
     def backward(g, out):
         return (g.reshape(source),)
 
-    return result(data, (a,), backward, op)
+    return _view(result(data, (a,), backward, op, "view"), a, backward, op,
+                 lambda x: x.reshape(shape))
+
+
+def _view(out: Tensor, a: Tensor, backward, op: str, forward) -> Tensor:
+    """out (= forward(a)) shares a's memory: register it, so that an in-place op on a reaches
+    it and one on it reaches a (versions.py, inplace.py)."""
+    register_view(out, a, backward, op, forward)
+    return out
 
 
 def reshape(a: Tensor, *shape) -> Tensor:
@@ -33,10 +42,22 @@ def reshape(a: Tensor, *shape) -> Tensor:
     return _reshaped(a, _shape_arg(shape), "reshape")
 
 
-def flatten(a: Tensor, start_axis: int = 0) -> Tensor:
-    """Merge the axes from start_axis on into one (``flatten(x, 1)`` keeps the batch axis)."""
-    start = normalize_axes("flatten", start_axis, a.ndim)[0] if a.ndim else 0
-    return _reshaped(a, a.shape[:start] + (-1,), "flatten")
+def flatten(a: Tensor, start_axis: int = 0, end_axis: int = -1, **kw) -> Tensor:
+    """Merge the axes from start_axis to end_axis (both included) into one: ``flatten(x, 1)``
+    keeps the batch axis. PyTorch's ``start_dim``/``end_dim`` are accepted."""
+    start_axis = kw.pop("start_dim", start_axis)
+    end_axis = kw.pop("end_dim", end_axis)
+    if kw:
+        raise TypeError(f"flatten: unexpected keyword argument(s) {', '.join(sorted(kw))}")
+    if a.ndim == 0:
+        return _reshaped(a, (1,), "flatten")
+    start = normalize_axes("flatten", start_axis, a.ndim)[0]
+    end = normalize_axes("flatten", end_axis, a.ndim)[0]
+    if start > end:
+        raise ValueError(f"flatten: start_dim ({start_axis}) comes after end_dim ({end_axis}) "
+                         f"for a tensor of shape {a.shape}")
+    merged = int(np.prod(a.shape[start:end + 1]))
+    return _reshaped(a, a.shape[:start] + (merged,) + a.shape[end + 1:], "flatten")
 
 
 def squeeze(a: Tensor, axis=None, **kw) -> Tensor:
@@ -73,7 +94,8 @@ def permute(a: Tensor, *axes) -> Tensor:
     def backward(g, out):
         return (g.transpose(inverse),)
 
-    return result(a.data.transpose(axes), (a,), backward, "permute")
+    return _view(result(a.data.transpose(axes), (a,), backward, "permute", "view"), a, backward,
+                 "permute", lambda x: x.transpose(axes))
 
 
 def swapaxes(a: Tensor, axis1: int, axis2: int) -> Tensor:
@@ -107,7 +129,8 @@ def broadcast_to(a: Tensor, shape) -> Tensor:
     def backward(g, out):
         return (sum_to(g, source),)
 
-    return result(data, (a,), backward, "broadcast_to")
+    return _view(result(data, (a,), backward, "broadcast_to", "view"), a, backward,
+                 "broadcast_to", None)   # read-only: never written through
 
 
 # ------------------------------------------------------------------ indexing
@@ -144,7 +167,38 @@ def getitem(a: Tensor, index) -> Tensor:
     def backward(g, out):
         return (scatter_add(g, index, source, basic),)
 
-    return result(data, (a,), backward, "getitem")
+    out = result(data, (a,), backward, "getitem", "view" if basic else "")
+    return _view(out, a, backward, "getitem", lambda x: x[index]) if basic else out
+
+
+def setitem(a: Tensor, index, value) -> Tensor:
+    """A copy of a with ``copy[index] = value`` (the out-of-place form of ``a[index] = v``).
+    d/da is 1 outside index and 0 inside; d/dvalue is the gradient at index, summed back
+    to value's shape."""
+    index = _plain_index(index)
+    value = lift(value, a)
+    data = a.data.copy()
+    try:
+        data[index] = value.data
+    except IndexError as e:
+        raise IndexError(f"setitem: index {index!r} does not fit a tensor of shape {a.shape} "
+                         f"({e})") from None
+    except ValueError:
+        raise ValueError(f"setitem: a value of shape {value.shape} does not broadcast to the "
+                         f"{data[index].shape} elements selected by the index") from None
+    keep = np.ones(a.shape, dtype=a.dtype if a.dtype.kind == "f" else np.float32)
+    keep[index] = 0
+
+    def backward(g, out):
+        gv = None
+        if value.requires_grad:
+            gv = g[index]
+            if value.ndim > gv.ndim:   # NumPy drops a value's leading 1s when it assigns
+                gv = gv.reshape((1,) * (value.ndim - gv.ndim) + tuple(gv.shape))
+            gv = sum_to(gv, value.shape)
+        return (g * keep if a.requires_grad else None), gv
+
+    return result(data, (a, value), backward, "setitem", "")
 
 
 def scatter_add(g, index, shape: tuple, basic: bool = False):
@@ -162,7 +216,7 @@ def scatter_add(g, index, shape: tuple, basic: bool = False):
     def backward(gg, out):
         return (gg[index],)     # an ndarray in a plain pass, a Tensor in a recorded one
 
-    return result(full, (g,), backward, "scatter_add")
+    return result(full, (g,), backward, "scatter_add", "")
 
 
 # ------------------------------------------------------------ joining tensors
@@ -197,7 +251,7 @@ def concat(tensors, axis: int = 0, **kw) -> Tensor:
         return tuple(g[lead + (slice(end - t.shape[ax], end),)] if t.requires_grad else None
                      for t, end in zip(tensors, ends))
 
-    return result(data, tuple(tensors), backward, "concat")
+    return result(data, tuple(tensors), backward, "concat", "")
 
 
 def stack(tensors, axis: int = 0, **kw) -> Tensor:
@@ -218,4 +272,4 @@ def stack(tensors, axis: int = 0, **kw) -> Tensor:
         return tuple(g[lead + (i,)] if t.requires_grad else None
                      for i, t in enumerate(tensors))
 
-    return result(data, tuple(tensors), backward, "stack")
+    return result(data, tuple(tensors), backward, "stack", "")
