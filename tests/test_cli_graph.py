@@ -160,3 +160,39 @@ def test_the_installed_command():
     bad = subprocess.run([str(exe), "graph", "__import__('os')"], capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "unknown function '__import__'" in bad.stderr
+
+
+def test_descend_optimizers_share_one_figure(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    code, out, err = run(capsys, "descend", "x**2/100 + y**2", "--x0", "-9", "1.5",
+                         "--optimizer", "sgd", "momentum", "rmsprop", "adam",
+                         "--lr", "0.9", "0.3", "0.1", "0.3", "--out", str(tmp_path))
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == ("SGD, momentum 0.9, RMSProp and Adam on f(x, y) = x**2/100 + y**2, "
+                        "each step cr.optim's")
+    rows = [line.split() for line in lines[4:8]]
+    assert [r[:3] for r in rows] == [["SGD", "0.9", "100"], ["momentum", "0.3", "100"],
+                                     ["RMSProp", "0.1", "100"], ["Adam", "0.3", "100"]]
+    assert rows[0][-3:] == ["0.0214182", "still", "crawling"]
+    assert lines[-2:] == [f"wrote {tmp_path / 'descend.png'}", f"wrote {tmp_path / 'descend.svg'}"]
+    assert (tmp_path / "descend.png").stat().st_size > 20_000
+
+
+def test_descend_optimizer_lrs(capsys, tmp_path):
+    code, out, _ = run(capsys, "descend", "--optimizer", "adam", "momentum", "--no-figure")
+    assert code == 0
+    assert [line.split()[:2] for line in out.splitlines()[4:6]] == [["Adam", "0.1"],
+                                                                    ["momentum", "0.1"]]
+    code, out, _ = run(capsys, "descend", "--optimizer", "adam", "--lr", "0.1", "1",
+                       "--no-figure")
+    assert code == 0 and [line.split()[:2] for line in out.splitlines()[4:6]] == [
+        ["Adam", "0.1"], ["Adam", "1"]]
+    code, out, err = run(capsys, "descend", "--optimizer", "sgd", "adam", "--lr", "1", "2",
+                         "3")
+    assert code == 2 and out == ""
+    assert err == ("chainrule descend: error: descend: --lr takes one value, or one per "
+                   "optimizer (2), got 3\n")
+    with pytest.raises(SystemExit) as info:
+        main(["descend", "--optimizer", "adamw"])
+    assert info.value.code == 2 and "invalid choice: 'adamw'" in capsys.readouterr().err

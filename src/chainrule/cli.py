@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     _graph_parser(sub)
     _descend_parser(sub)
     _lab_parser(sub)
+    _playground_parser(sub)
+    _sweep_parser(sub)
     return parser
 
 
@@ -37,7 +39,9 @@ def _graph_parser(sub) -> None:
                     "variables, + - * / **, unary minus, parentheses and exp log sqrt abs "
                     "sigmoid tanh relu. Example: chainrule graph \"(x + y) * z\" --at x=3 "
                     "y=-4 z=5. (An EXPR that starts with '-' needs a leading space: \" -x**2\".)")
-    p.add_argument("expression", metavar="EXPR")
+    p.add_argument("expression", metavar="EXPR", nargs="?",
+                   help="the expression (with --quiz, default: the lecture's exercise "
+                        "sigmoid(t0 + t1*x) at x=1 t0=-3 t1=3)")
     p.add_argument("--at", nargs="+", default=[], metavar="NAME=VALUE",
                    help="a value for every variable, e.g. --at x=3 y=-4")
     p.add_argument("--format", choices=("text", "dot", "svg", "json"),
@@ -49,6 +53,9 @@ def _graph_parser(sub) -> None:
     p.add_argument("--compare-naive", action="store_true",
                    help="count the multiplications of the per-variable chain rule against "
                         "backprop's single reverse pass, here and for networks of L layers")
+    p.add_argument("--quiz", action="store_true",
+                   help="hide the gradients and ask for them one by one, in the backward "
+                        "pass's order (answers from stdin: numbers or fractions like 3/4)")
 
 
 def _descend_parser(sub) -> None:
@@ -56,17 +63,24 @@ def _descend_parser(sub) -> None:
         "descend", help="gradient descent on a function, for several learning rates",
         description="Run x <- x - lr * f'(x) from x0 for each learning rate, print the steps "
                     "taken, the final x and f(x) and a verdict (converged, still crawling, "
-                    "oscillating, diverged), and draw f with each trajectory on it (PNG and "
-                    "SVG). The defaults tell the lectures' story: a small learning rate "
-                    "crawls, a good one converges, a large one oscillates, a larger one "
-                    "diverges.")
+                    "oscillating, diverged, no minimum), and draw f with each trajectory on "
+                    "it (PNG and SVG). The defaults tell the lectures' story: a small "
+                    "learning rate crawls, a good one converges, a large one oscillates, a "
+                    "larger one diverges.")
     p.add_argument("expression", metavar="EXPR", nargs="?", default="x**2 + 2*x",
                    help="f, in the grammar of `chainrule graph` (default: x**2 + 2*x)")
     p.add_argument("--x0", nargs="+", metavar="X0",
                    help="the start: one number per variable, in the order of their names "
                         "sorted, or NAME=VALUE pairs (default: 5 for every variable)")
-    p.add_argument("--lr", nargs="+", type=float, default=[0.01, 0.1, 1.0, 1.1],
-                   help="learning rates (default: 0.01 0.1 1.0 1.1)")
+    p.add_argument("--lr", nargs="+", type=float, default=None,
+                   help="learning rates (default: 0.01 0.1 1.0 1.1; with --optimizer one "
+                        "value for every optimizer or one per optimizer, default 0.1)")
+    p.add_argument("--optimizer", nargs="+", metavar="NAME",
+                   choices=("sgd", "momentum", "rmsprop", "adam"),
+                   help="run these optimizers instead of plain gradient descent (sgd, "
+                        "momentum = SGD with momentum 0.9, rmsprop, adam: cr.optim's) and "
+                        "draw their paths together, e.g. --optimizer sgd momentum rmsprop "
+                        "adam --lr 0.9 0.3 0.1 0.3")
     p.add_argument("--steps", type=int, default=100, help="most steps per run (default 100)")
     p.add_argument("--tol", type=float, default=1e-6,
                    help="stop when |f'(x)| or the distance left is below this (default 1e-6)")
@@ -91,6 +105,33 @@ def _lab_parser(sub) -> None:
         epilog=f"experiments: {', '.join(lab.names())}")
     p.add_argument("experiment", metavar="NAME", help="an experiment, `all` or `list`")
     p.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def _sweep_parser(sub) -> None:
+    from .lab.sweeps.cli import add_arguments
+
+    p = sub.add_parser(
+        "sweep", help="run an experiment over a grid of parameters and seeds, in parallel",
+        description="Run experiment NAME for every combination of --grid and every seed, on "
+                    "this machine's cores or on Ray (--ray); write a table (JSON, CSV), a "
+                    "figure of each main number with its mean and spread over seeds, and "
+                    "the conclusion. Finished runs are cached in --out: the same command "
+                    "again, or after Ctrl-C, runs only what is missing. Example: chainrule "
+                    "sweep vanishing --grid layers=2,5,10,20 lr=0.1,1 --seeds 0 1 2 --quick")
+    add_arguments(p)
+
+
+def _playground_parser(sub) -> None:
+    p = sub.add_parser(
+        "playground", help="train a network in the browser and watch the gradient flow",
+        description="Serve the playground (a local web page driven by chainrule itself) and "
+                    "open it in the browser. It prints one line with its URL once it is ready; "
+                    "Ctrl-C or SIGTERM stop it.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000,
+                   help="the port (default 8000; 0 picks a free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
 
 
 def _lab_common(p, seed: bool) -> None:
@@ -162,35 +203,63 @@ def _signature_option(param, hint) -> dict:
 def demo(args) -> int:
     from .lab.demo import run_demo
 
-    run_demo(args.out, quick=args.quick)
+    if (failed := _unwritable("demo", args.out, directory=True)) is not None:
+        return failed
+    try:
+        run_demo(args.out, quick=args.quick)
+    except (FloatingPointError, OSError) as e:
+        return _fail("demo", e, status=1)
     return 0
 
 
-def _fail(command: str, error: Exception) -> int:
-    """A user error: one line on stderr, exit status 2 (as argparse's own errors)."""
+def _fail(command: str, error: Exception, status: int = 2) -> int:
+    """A user error: one line on stderr, exit status 2 (as argparse's own errors); a run
+    that failed (training diverged, a write failed) exits with 1."""
     print(f"chainrule {command}: error: {error}", file=sys.stderr)
-    return 2
+    return status
+
+
+def _unwritable(command: str, path, directory: bool = False) -> int | None:
+    """None if the output path can be written, else _fail's status: checked before the
+    work starts, so that a long run's results are never lost at the end."""
+    from .fileio import check_writable
+
+    try:
+        check_writable(path, directory=directory)
+    except ValueError as e:
+        return _fail(command, e)
+    return None
 
 
 def graph(args) -> int:
     from . import inspect
     from .expr import ExprError, parse, parse_values
 
+    if args.quiz:
+        return _graph_quiz(args)
+    if args.expression is None:
+        return _fail("graph", "EXPR is required (or --quiz, for the lecture's exercise)")
     try:
         values = parse_values(args.at)
         f, _ = parse(args.expression).build(values)
     except ExprError as e:
         return _fail("graph", e)
+    fmt = args.format or inspect.render.format_of(args.output) or "text"
+    output = args.output or (f"{FIGURES}/graph.svg" if fmt == "svg" else None)
+    if output and (failed := _unwritable("graph", output)) is not None:
+        return failed
     trace = inspect.trace(f)
     at = ", ".join(f"{k} = {v:g}" for k, v in values.items())
     title = f"f = {args.expression}" + (f"   at {at}" if at else "")
-    fmt = args.format or inspect.render.format_of(args.output) or "text"
     counts = inspect.count_multiplications(f) if args.compare_naive else None
     if fmt == "svg":
-        return _graph_svg(trace, title, args.output or f"{FIGURES}/graph.svg", counts)
+        return _graph_svg(trace, title, output, counts)
     text = inspect.render.render(trace, fmt, title, counts)
     if args.output:
-        print(f"wrote {inspect.render.save_text(args.output, text)}")
+        try:
+            print(f"wrote {inspect.render.save_text(args.output, text)}")
+        except OSError as e:
+            return _fail("graph", e, status=1)
     else:
         print(text, end="")
     if counts is not None and (args.output or fmt == "dot"):
@@ -198,6 +267,37 @@ def graph(args) -> int:
     if not trace.finite():
         print("chainrule graph: note: a value or a gradient is not a finite number "
               "(a log or sqrt of a negative number, or a division by zero?)", file=sys.stderr)
+    return 0
+
+
+def _graph_quiz(args) -> int:
+    """`chainrule graph [EXPR] --quiz`: the gradients asked for, answers from stdin."""
+    from . import inspect
+    from .expr import ExprError, parse, parse_values
+    from .inspect.quiz import EXERCISE, run_quiz
+
+    given = [flag for flag, on in (("--format", args.format), ("-o", args.output),
+                                   ("--compare-naive", args.compare_naive)) if on]
+    if given:
+        return _fail("graph", f"--quiz asks in the terminal; it cannot be combined with "
+                              f"{given[0]}")
+    expression = args.expression or EXERCISE[0]
+    try:
+        values = (parse_values(args.at) if args.at or args.expression
+                  else dict(EXERCISE[1]))
+        f, _ = parse(expression).build(values)
+        trace = inspect.trace(f)
+    except ExprError as e:
+        return _fail("graph", e)
+    at = ", ".join(f"{k} = {v:g}" for k, v in values.items())
+    which = "" if args.expression else "the lecture's exercise: "
+    try:
+        run_quiz(trace, title=f"{which}f = {expression}" + (f"   at {at}" if at else ""))
+    except ValueError as e:         # a graph the quiz cannot ask about
+        return _fail("graph", e)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
     return 0
 
 
@@ -210,6 +310,8 @@ def _graph_svg(trace, title: str, path: str, counts) -> int:
         print(f"wrote {Path(path).with_suffix('.dot')} (the graph in DOT)")
         print(f"chainrule graph: no SVG: {e}", file=sys.stderr)
         return 1
+    except OSError as e:
+        return _fail("graph", e, status=1)
     for p in written:
         print(f"wrote {p}")
     if counts is not None:
@@ -219,12 +321,17 @@ def _graph_svg(trace, title: str, path: str, counts) -> int:
 
 
 def descend(args) -> int:
-    from .descent import descend as run, format_table, starting_point
+    from .descent import descend as run, format_table, pairings, starting_point
     from .expr import ExprError
 
+    if not args.no_figure and (failed := _unwritable("descend", args.out, True)) is not None:
+        return failed
     try:
         x0 = starting_point(args.expression, args.x0)
-        runs = [run(args.expression, x0, lr, args.steps, args.tol) for lr in args.lr]
+        plan = (pairings(args.optimizer, args.lr or [0.1]) if args.optimizer else
+                [(None, lr) for lr in args.lr or [0.01, 0.1, 1.0, 1.1]])
+        runs = [run(args.expression, x0, lr, args.steps, args.tol, optimizer=name)
+                for name, lr in plan]
     except (ExprError, ValueError, TypeError) as e:
         return _fail("descend", e)
     print(format_table(runs), end="")
@@ -232,10 +339,17 @@ def descend(args) -> int:
         return 0
     from .inspect import plots
     try:
-        paths = plots.save_figure(plots.descent_figure(runs), args.out, "descend")
+        if args.optimizer:          # the optimizers' paths together, on one plot
+            from .inspect.overlay import overlay_figure
+            figure = overlay_figure(runs)
+        else:
+            figure = plots.descent_figure(runs)
+        paths = plots.save_figure(figure, args.out, "descend")
     except plots.MatplotlibMissing as e:
         print(f"chainrule descend: no figure: {e}", file=sys.stderr)
         return 0
+    except OSError as e:
+        return _fail("descend", e, status=1)
     for p in paths:
         print(f"wrote {p}")
     return 0
@@ -256,17 +370,24 @@ def lab(args) -> int:
     opts = {k: tuple(v) if isinstance(v, list) else v
             for k, v in vars(parser.parse_args(args.options)).items()}
     out, quick = opts.pop("out"), opts.pop("quick")
+    if (failed := _unwritable(f"lab {name}", out, directory=True)) is not None:
+        return failed
     try:
         result = _lab.run(name, quick=quick, **opts)
     except ValueError as e:
         return _fail(f"lab {name}", e)
+    except FloatingPointError as e:     # train.NonFiniteLossError: the run diverged
+        return _fail(f"lab {name}", e, status=1)
     from .lab.report import print_result
     print_result(result)
     if not result.figures:
         print("chainrule lab: no figures (they need matplotlib: pip install "
               "'chainrule[demo]')", file=sys.stderr)
-    for path in result.save(out):
-        print(f"wrote {path}")
+    try:
+        for path in result.save(out):
+            print(f"wrote {path}")
+    except OSError as e:
+        return _fail(f"lab {name}", e, status=1)
     return 0
 
 
@@ -290,6 +411,8 @@ def _lab_all(argv) -> int:
                                             "JSON and figures and write DIR/report.html.")
     _lab_common(p, seed=True)
     opts = p.parse_args(argv)
+    if (failed := _unwritable("lab all", opts.out, directory=True)) is not None:
+        return failed
     try:
         results = _lab.run_all(opts.out, quick=opts.quick, progress=True, seed=opts.seed)
     except _lab.LabRunError as e:
@@ -301,6 +424,12 @@ def _lab_all(argv) -> int:
     print(f"ran {len(results)} experiments; JSON and figures in {opts.out}/")
     print(f"report: {Path(opts.out) / 'report.html'}")
     return 0
+
+
+def playground(args) -> int:
+    from .playground import serve
+
+    return serve(host=args.host, port=args.port, open_browser=not args.no_browser)
 
 
 def main(argv=None) -> int:
@@ -322,6 +451,11 @@ def _dispatch(argv) -> int:
         return descend(args)
     if args.command == "lab":
         return lab(args)
+    if args.command == "playground":
+        return playground(args)
+    if args.command == "sweep":
+        from .lab.sweeps.cli import main as sweep
+        return sweep(args)
     parser.print_help()
     return 0
 

@@ -3,13 +3,18 @@
 The lectures' story: a small learning rate crawls, a good one converges, one too large
 overshoots the minimum (oscillates) or overshoots by more each time (diverges). ``descend``
 runs the update with chainrule's autograd computing f'(x), records the whole trajectory,
-and ``judge`` reads the verdict off the recorded numbers.
+and ``judge`` reads the verdict off the recorded numbers. ``optimizer=`` runs one of
+the backprop lecture's optimizers instead (SGD, momentum, RMSProp, Adam: ``cr.optim``'s,
+stepping a tensor that holds x), judged the same way.
 
 >>> t = cr.descend("x**2 + 2*x", x0=5, lr=0.1)
 >>> t.verdict, round(t.x, 4)
 ('converged', -1.0)
 >>> cr.descend("x**2", x0=5, lr=1.0).verdict      # x -> -x -> x ...
 'oscillating'
+>>> t = cr.descend("x**2/100 + y**2", x0=(-9, 1.5), lr=0.3, optimizer="adam")
+>>> t.label, round(t.f, 6)
+('Adam, lr 0.3', 7.9e-05)
 """
 from __future__ import annotations
 
@@ -24,9 +29,10 @@ from .autograd import grad as _grad
 from .grad_mode import enable_grad
 from .tensor import Tensor
 
-__all__ = ["descend", "Trajectory", "judge", "format_table", "starting_point", "VERDICTS"]
+__all__ = ["descend", "Trajectory", "judge", "format_table", "starting_point", "pairings",
+           "VERDICTS", "OPTIMIZERS"]
 
-VERDICTS = ("converged", "still crawling", "oscillating", "diverged")
+VERDICTS = ("converged", "still crawling", "oscillating", "diverged", "no minimum")
 
 # Why the loop ended (Trajectory.stopped).
 GRADIENT_BELOW_TOL = "gradient below tol"
@@ -35,6 +41,13 @@ BUDGET_USED = "step budget used"
 NON_FINITE = "non-finite value"
 BLEW_UP = "gradient blew up"
 BLOW_UP = 1e12          # stop once |f'(x)| is this many times its start: it has diverged
+PROBES = 20             # points, spaced by halves, on which f is checked to keep falling
+
+# The optimizers ``descend(..., optimizer=NAME)`` runs, as the backprop lecture lists them,
+# with how tables and legends name them. Each is cr.optim's, at PyTorch's defaults except
+# the learning rate (and momentum, which PyTorch leaves at 0).
+OPTIMIZERS = {"sgd": "SGD", "momentum": "momentum", "rmsprop": "RMSProp", "adam": "Adam"}
+MOMENTUM = 0.9          # SGD's momentum: the value the lectures and most code use
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,6 +70,7 @@ class Trajectory:
     note: str
     function: Callable = field(repr=False)
     expression: str | None = None
+    optimizer: str | None = None     # None: the plain update x <- x - lr * f'(x)
 
     @property
     def steps(self) -> int:
@@ -75,6 +89,12 @@ class Trajectory:
         return float(self.fs[-1])
 
     @property
+    def label(self) -> str:
+        """How tables and legends name the run: "lr 0.1" or "Adam, lr 0.1"."""
+        what = OPTIMIZERS.get(self.optimizer)
+        return f"{what}, lr {self.lr:g}" if what else f"lr {self.lr:g}"
+
+    @property
     def grad_norms(self) -> np.ndarray:
         return np.linalg.norm(self.grads, axis=1)
 
@@ -84,11 +104,13 @@ class Trajectory:
         return _reversals(self.xs, len(self.xs)) >= 0.5
 
     def __repr__(self) -> str:
-        return (f"Trajectory(lr={self.lr:g}, steps={self.steps}, x={_point(self.xs[-1])}, "
-                f"f={self.f:.6g}, verdict={self.verdict!r})")
+        which = f"optimizer={self.optimizer!r}, " if self.optimizer else ""
+        return (f"Trajectory({which}lr={self.lr:g}, steps={self.steps}, "
+                f"x={_point(self.xs[-1])}, f={self.f:.6g}, verdict={self.verdict!r})")
 
 
-def descend(f, x0, lr: float, steps: int = 100, tol: float = 1e-6) -> Trajectory:
+def descend(f, x0, lr: float, steps: int = 100, tol: float = 1e-6,
+            optimizer: str | None = None) -> Trajectory:
     """Gradient descent from x0: ``x <- x - lr * f'(x)``, at most ``steps`` times.
 
     ``f`` is an expression string (``"x**2 + 2*x"``, see ``chainrule.expr``) or a callable
@@ -101,19 +123,27 @@ def descend(f, x0, lr: float, steps: int = 100, tol: float = 1e-6) -> Trajectory
     distance still to go, estimated from the last two steps as ``step * r / (1 - r)``
     (r = step_k / step_(k-1)), is below tol (both: "converged"), when the budget is used,
     or when a value is not finite or |f'(x)| has grown a trillionfold (diverged).
+    A tiny |f'(x)| is not taken for a minimum when f keeps falling beyond x downhill, or
+    when it only underflowed (``exp(x)`` far left): that is "no minimum".
 
-    >>> t = cr.descend(lambda x, y: x**2 + 10 * y**2, x0=(3.0, 1.0), lr=0.05)
+    ``optimizer`` ("sgd", "momentum", "rmsprop" or "adam", see OPTIMIZERS) makes each step
+    that optimizer's (``cr.optim.SGD``, ``SGD(momentum=0.9)``, ``RMSprop``, ``Adam``)
+    on a float64 tensor holding x, with f'(x) as its ``.grad``; "sgd" takes the same
+    steps as the default plain update.
+
+    >>> t = cr.descend(lambda x, y: x**2 + 10 * y**2, x0=(3.0, 1.0), lr=0.05, steps=200)
     >>> t.verdict, t.names
     ('converged', ('x', 'y'))
     """
     function, names, expression = _function(f, x0)
     x = _start(x0, len(names))
     lr, steps, tol = _check_settings(lr, steps, tol)
+    update = _update_rule(optimizer, lr, x)
 
     xs, fs, gs = [], [], []
     last_step = prev_step = None
     while True:
-        value, g = _value_and_grad(function, x, names)
+        value, g, underflowed = _value_and_grad(function, x, names)
         xs.append(x)
         fs.append(value)
         gs.append(g)
@@ -130,23 +160,29 @@ def descend(f, x0, lr: float, steps: int = 100, tol: float = 1e-6) -> Trajectory
         elif gnorm > BLOW_UP * max(float(np.linalg.norm(gs[0])), tol):
             stopped = BLEW_UP
         else:
-            new = x - lr * g
+            with np.errstate(over="ignore", invalid="ignore"):   # checked on the next round
+                new = update(x, g)
             prev_step, last_step = last_step, float(np.linalg.norm(new - x))
             x = new
             continue
         break
     xs, fs, gs = np.array(xs), np.array(fs), np.array(gs)
-    verdict, note = judge(xs, fs, gs, stopped, tol)
+    why_not = None
+    if stopped in (GRADIENT_BELOW_TOL, STEPS_BELOW_TOL):
+        why_not = _not_a_minimum(function, names, xs, gs[-1], underflowed)
+    verdict, note = judge(xs, fs, gs, stopped, tol, not_a_minimum=why_not)
     return Trajectory(names, xs, fs, gs, lr, tol, steps, stopped, verdict, note,
-                      function, expression)
+                      function, expression, optimizer)
 
 
 def judge(xs: np.ndarray, fs: np.ndarray, grads: np.ndarray, stopped: str,
-          tol: float) -> tuple:
+          tol: float, not_a_minimum: str | None = None) -> tuple:
     """The verdict on a trajectory and a sentence saying why, from its numbers only.
 
     - "diverged": a value is not finite, or |f'(x)| has grown more than 10x its start and
       is still growing;
+    - "no minimum": the loop stopped on tol but ``not_a_minimum`` says why the point is no
+      minimum (``descend`` finds that out by evaluating f beyond it);
     - "converged": the loop stopped on tol (noting when the iterates jumped back and forth
       across the minimum on the way);
     - "oscillating": the recent steps keep reversing direction while |f'(x)| stays at
@@ -162,6 +198,9 @@ def judge(xs: np.ndarray, fs: np.ndarray, grads: np.ndarray, stopped: str,
         return "diverged", f"x, f(x) or f'(x) stopped being a finite number at step {first}"
     gn = np.linalg.norm(grads, axis=1)
     g0, gl = float(gn[0]), float(gn[-1])
+    if stopped in (GRADIENT_BELOW_TOL, STEPS_BELOW_TOL) and not_a_minimum:
+        return "no minimum", (f"|f'(x)| fell to {gl:.2g}, below tol, in {k} step"
+                              f"{'s' if k != 1 else ''}, but {not_a_minimum}")
     if stopped in (GRADIENT_BELOW_TOL, STEPS_BELOW_TOL):
         plural = "s" if k != 1 else ""
         note = (f"in {k} step{plural}: |f'(x)| = {gl:.2g} is below tol"
@@ -191,30 +230,65 @@ def judge(xs: np.ndarray, fs: np.ndarray, grads: np.ndarray, stopped: str,
 
 
 def format_table(trajectories: Sequence[Trajectory]) -> str:
-    """One row per learning rate (steps, final x, f(x), verdict), then each verdict's why."""
+    """One row per run (steps, final x, f(x), verdict), then each verdict's why. Runs
+    with an optimizer get an optimizer column (see ``descend``)."""
     if not trajectories:
         return ""
     t0 = trajectories[0]
-    variables = ", ".join(t0.names)
+    named = any(t.optimizer for t in trajectories)
     what = t0.expression if t0.expression is not None else "the function"
-    x = t0.names[0] if len(t0.names) == 1 else "x"
-    lines = [f"gradient descent on f({variables}) = {what}, {x} <- {x} - lr * f'({x})",
+    lines = [_headline(trajectories, f"f({', '.join(t0.names)}) = {what}"),
              f"from {_assign(t0.names, t0.xs[0])}, at most {t0.max_steps} steps, "
              f"tol {t0.tol:g}", ""]
     point = t0.names[0] if len(t0.names) == 1 else "(" + ", ".join(t0.names) + ")"
-    rows = [("lr", "steps", f"final {point}", f"f{point if len(t0.names) > 1 else f'({point})'}",
-             "verdict")]
+    rows = [("optimizer",) * named + ("lr", "steps", f"final {point}",
+             f"f{point if len(t0.names) > 1 else f'({point})'}", "verdict")]
     for t in trajectories:
-        rows.append((f"{t.lr:g}", str(t.steps), _point(t.xs[-1]), f"{t.f:.6g}", t.verdict))
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        rows.append((OPTIMIZERS.get(t.optimizer, "plain"),) * named
+                    + (f"{t.lr:g}", str(t.steps), _point(t.xs[-1]), f"{t.f:.6g}", t.verdict))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    numeric = (named, named + 1)       # lr and steps align right
     for r in rows:
-        lines.append("  " + "  ".join(c.rjust(w) if i < 2 else c.ljust(w)
+        lines.append("  " + "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
                                       for i, (c, w) in enumerate(zip(r, widths))).rstrip())
     lines.append("")
-    lr_w = max(len(f"{t.lr:g}") for t in trajectories)
+    width = max(len(t.label) for t in trajectories)
     for t in trajectories:
-        lines.append(f"  lr {t.lr:<{lr_w}g}  {t.verdict}: {t.note}")
+        lines.append(f"  {t.label:<{width}}  {t.verdict}: {t.note}")
     return "\n".join(lines) + "\n"
+
+
+def _headline(trajectories: Sequence[Trajectory], function: str) -> str:
+    """The table's first line: the update rule, or the optimizers that were run."""
+    names = list(dict.fromkeys(OPTIMIZERS[t.optimizer] for t in trajectories if t.optimizer))
+    if not names:
+        x = trajectories[0].names[0] if len(trajectories[0].names) == 1 else "x"
+        return f"gradient descent on {function}, {x} <- {x} - lr * f'({x})"
+    names = [f"{n} {MOMENTUM:g}" if n == OPTIMIZERS["momentum"] else n for n in names]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"{listed} on {function}, each step cr.optim's"
+
+
+def pairings(optimizers: Sequence[str], lrs: Sequence[float]) -> list:
+    """(optimizer, lr) for each run the command line asks for: one lr for every
+    optimizer, one per optimizer, or one optimizer at several lrs.
+
+    >>> pairings(["sgd", "adam"], [0.1])
+    [('sgd', 0.1), ('adam', 0.1)]
+    >>> pairings(["adam"], [0.01, 0.1])
+    [('adam', 0.01), ('adam', 0.1)]
+    """
+    optimizers, lrs = list(optimizers), list(lrs)
+    for name in optimizers:
+        _check_optimizer(name)
+    if len(lrs) == 1:
+        return [(name, lrs[0]) for name in optimizers]
+    if len(optimizers) == 1:
+        return [(optimizers[0], lr) for lr in lrs]
+    if len(lrs) != len(optimizers):
+        raise ValueError(f"descend: --lr takes one value, or one per optimizer "
+                         f"({len(optimizers)}), got {len(lrs)}")
+    return list(zip(optimizers, lrs))
 
 
 def starting_point(expression: str, items: Sequence[str] | None, default: float = 5.0):
@@ -304,10 +378,42 @@ def _check_settings(lr, steps, tol) -> tuple:
     return float(lr), int(steps), float(tol)
 
 
+def _check_optimizer(name) -> str:
+    if name not in OPTIMIZERS:
+        raise ValueError(f"descend: optimizer must be one of {', '.join(OPTIMIZERS)}, got "
+                         f"{name!r}")
+    return name
+
+
+def _update_rule(optimizer: str | None, lr: float, x0: np.ndarray) -> Callable:
+    """update(x, g) -> the next x: the plain ``x - lr * g``, or one step of a cr.optim
+    optimizer on a tensor holding x (its state, e.g. Adam's moments, kept between calls)."""
+    if optimizer is None:
+        return lambda x, g: x - lr * g
+    from . import optim
+    param = Tensor(np.array(x0, dtype=np.float64), requires_grad=True)
+    make = {"sgd": lambda: optim.SGD([param], lr=lr),
+            "momentum": lambda: optim.SGD([param], lr=lr, momentum=MOMENTUM),
+            "rmsprop": lambda: optim.RMSprop([param], lr=lr),
+            "adam": lambda: optim.Adam([param], lr=lr)}
+    opt = make[_check_optimizer(optimizer)]()
+
+    def update(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+        param.data[...] = x
+        param.grad = Tensor(np.array(g, dtype=np.float64))
+        opt.step()
+        return param.data.copy()
+    return update
+
+
 def _value_and_grad(function, x: np.ndarray, names: tuple) -> tuple:
+    """f(x), f'(x) and whether a number underflowed to zero on the way (then a tiny f'(x)
+    may be an artefact of float64, not a sign of a minimum)."""
     leaves = [Tensor(np.asarray(v, dtype=np.float64), requires_grad=True, name=n)
               for v, n in zip(x, names)]
-    with enable_grad(), np.errstate(all="ignore"):
+    underflows = []
+    with enable_grad(), np.errstate(all="ignore", under="call",
+                                    call=lambda kind, flag: underflows.append(kind)):
         out = function(*leaves)
         if not isinstance(out, Tensor) or out.data.size != 1:
             got = (f"a tensor of shape {out.shape}" if isinstance(out, Tensor)
@@ -315,10 +421,49 @@ def _value_and_grad(function, x: np.ndarray, names: tuple) -> tuple:
             raise TypeError(f"descend: f must return a scalar Tensor built from the tensors it "
                             f"is given, got {got}")
         if not out.requires_grad:       # f does not depend on x
-            return float(out.item()), np.zeros(len(x))
+            return float(out.item()), np.zeros(len(x)), False
         found = _grad(out, leaves, allow_unused=True)
     g = np.array([0.0 if d is None else float(d.item()) for d in found])
-    return float(out.item()), g
+    return float(out.item()), g, bool(underflows)
+
+
+def _not_a_minimum(function, names: tuple, xs: np.ndarray, g: np.ndarray,
+                   underflowed: bool) -> str | None:
+    """Why the point descent stopped at is no minimum although |f'(x)| = |g| is below tol,
+    or None when nothing says so.
+
+    f is evaluated downhill from x (along -g) at PROBES + 1 points spaced by halves up to
+    the length of the first step. At a true minimum f rises again within about
+    |g| / curvature, far less than that; if instead f falls at every point, it has no
+    minimum that way. Where g is 0, or f stays flat downhill, and the evaluation at x
+    underflowed (a number too small for float64 became 0), the tiny gradient is an
+    artefact of floating point, not a minimum.
+    """
+    x = xs[-1]
+    values = _downhill(function, names, xs, g)
+    if values and all(np.diff(values) < 0):
+        return (f"f keeps falling beyond {_point(x)} downhill (f = {values[-1]:.3g} a "
+                f"first step's length further): f has no minimum that way")
+    if values and max(values) > values[0]:
+        return None          # f rises again: a minimum
+    if underflowed:
+        return (f"only because it underflowed (a number too small for float64 became 0) at "
+                f"{_point(x)}: f flattens out there without reaching a minimum")
+    return None
+
+
+def _downhill(function, names: tuple, xs: np.ndarray, g: np.ndarray) -> list:
+    """f at x and at the probe points downhill from it (see _not_a_minimum); [] when there
+    is no downhill (g is 0) or no step to measure by, or a value is not finite."""
+    if len(xs) < 2:
+        return []
+    x, scale, length = xs[-1], float(np.linalg.norm(xs[1] - xs[0])), float(np.linalg.norm(g))
+    if not (length > 0 and math.isfinite(length) and math.isfinite(scale) and scale > 0):
+        return []
+    with np.errstate(all="ignore"):
+        points = [x] + [x - h * g / length for h in scale * 2.0 ** -np.arange(PROBES, -1, -1)]
+        values = [_value_and_grad(function, p, names)[0] for p in points]
+    return values if all(math.isfinite(v) for v in values) else []
 
 
 def _steps_converged(last, prev, tol: float) -> bool:

@@ -331,7 +331,9 @@ class Expression:
         """Walk the tree (iteratively, so a long sum cannot overflow the stack) calling
         chainrule's ops on the tensors in env."""
         self.check_values(env)
-        with np.errstate(all="ignore"):     # log(0), 1/0: inf and nan are the answers
+        # log(0), 1/0: inf and nan are the answers. Underflow keeps the caller's setting
+        # (NumPy's default ignores it), so that cr.descend can notice it.
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             return _evaluate(self.tree, env, dtype)
 
 

@@ -224,3 +224,12 @@ def test_load_state_dict_errors():
     seeded = DataLoader(*data()).state_dict()
     with pytest.raises(ValueError, match="saved from a loader with a seed"):
         DataLoader(*data(), seed=None).load_state_dict(seeded)
+
+
+@pytest.mark.parametrize("X", [[[1.0, 2.0], [3.0]], [1.0, [2.0, 3.0]]])
+def test_ragged_data_is_a_clear_error(X):
+    with pytest.raises(ValueError, match=r"DataLoader: X is ragged: its samples do not all "
+                                         r"have the same shape"):
+        DataLoader(X)
+    with pytest.raises(ValueError, match="DataLoader: y is ragged"):
+        DataLoader([[1.0], [2.0]], [[1], [2, 3]])

@@ -16,7 +16,7 @@ import chainrule.lab as lab
 from chainrule.lab import Failure, LabRunError, Result
 
 ISSUE_ORDER = ["sigmoid-bound", "vanishing", "skip", "degradation", "shortcuts", "losses",
-               "learning-rate", "batching", "dying-relu"]
+               "learning-rate", "optimizers", "batching", "dying-relu"]
 
 
 def fake_module(name: str = "fake-exp", fail: bool = False) -> types.ModuleType:

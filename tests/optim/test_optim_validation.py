@@ -81,3 +81,54 @@ def test_non_leaf_tensors_cannot_be_optimized():
 def test_group_without_params_is_rejected():
     with pytest.raises(ValueError, match="needs a 'params' entry"):
         cr.optim.SGD([{"lr": 0.1}], lr=0.1)
+
+
+OPTIMIZERS = [("SGD", {}), ("Adam", {}), ("AdamW", {}), ("RMSprop", {})]
+
+
+@pytest.mark.parametrize("name, kw", OPTIMIZERS)
+@pytest.mark.parametrize("lr", [float("inf"), -float("inf")])
+def test_infinite_lr_is_refused(name, kw, lr):
+    with pytest.raises(ValueError, match=f"{name}: lr must be a finite number, got {lr}"):
+        getattr(cr.optim, name)([param()], lr=lr, **kw)
+
+
+@pytest.mark.parametrize("name, kw", OPTIMIZERS)
+def test_integer_tensors_are_not_parameters(name, kw):
+    ints = cr.tensor([1, 2])
+    with pytest.raises(TypeError, match=f"{name}: parameter 1 of the group has dtype int64; "
+                                        "only floating-point tensors can be optimized"):
+        getattr(cr.optim, name)([param(), ints], lr=0.1, **kw)
+
+
+@pytest.mark.parametrize("name, kw", OPTIMIZERS)
+def test_passing_the_model_itself_says_to_pass_its_parameters(name, kw):
+    model = cr.nn.Linear(2, 1)
+    with pytest.raises(TypeError, match=re.escape(
+            f"{name}: got the module Linear itself; pass its parameters: "
+            f"{name}(model.parameters(), lr=...)")):
+        getattr(cr.optim, name)(model, lr=0.1, **kw)
+    with pytest.raises(TypeError, match=f"{name}: params must be an iterable of Tensors"):
+        getattr(cr.optim, name)(3, lr=0.1, **kw)
+    opt = getattr(cr.optim, name)([param()], lr=0.1, **kw)
+    with pytest.raises(TypeError, match="got the module Linear itself"):
+        opt.add_param_group({"params": model})
+
+
+def test_optimizer_state_with_non_numeric_values_is_a_clear_error():
+    p = param()
+    opt = cr.optim.SGD([p], lr=0.1, momentum=0.9)
+    (p * p).sum().backward()
+    opt.step()
+    state = opt.state_dict()
+    state["state"][0]["momentum_buffer"] = ["a", "b"]
+    with pytest.raises(ValueError, match=r"SGD.load_state_dict: state 'momentum_buffer' of "
+                                         r"parameter 0 must be numbers, got list \['a', 'b'\]"):
+        cr.optim.SGD([p], lr=0.1, momentum=0.9).load_state_dict(state)
+    adam = cr.optim.Adam([p], lr=0.1)
+    (p * p).sum().backward()
+    adam.step()
+    state = adam.state_dict()
+    state["state"][0]["step"] = "three"
+    with pytest.raises(ValueError, match="state 'step' of parameter 0 must be numbers"):
+        cr.optim.Adam([p], lr=0.1).load_state_dict(state)

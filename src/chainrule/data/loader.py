@@ -26,7 +26,12 @@ def _as_samples(data, name: str) -> np.ndarray:
     """The array behind user data (an ndarray, a Tensor or nested lists), samples on axis 0."""
     if isinstance(data, Tensor):
         data = data.data
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError:      # NumPy's "inhomogeneous shape": nested lists of unequal lengths
+        raise ValueError(f"DataLoader: {name} is ragged: its samples do not all have the same "
+                         "shape (rows of different lengths?); pad them to one length or pass "
+                         "an array of shape (n_samples, ...)") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"DataLoader: {name} must hold numbers, got an array of dtype {arr.dtype}")
     if arr.ndim == 0:

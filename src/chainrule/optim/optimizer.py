@@ -59,7 +59,7 @@ class Optimizer:
                             "one dict; wrap the parameter group in a list")
         if isinstance(params, (set, frozenset)):
             raise TypeError(_UNORDERED.format(name))
-        params = list(params)
+        params = _as_list(params, name)
         if not params:
             raise ValueError(f"{name}: got an empty parameter list; pass model.parameters() "
                              "of a model that has parameters")
@@ -84,7 +84,7 @@ class Optimizer:
             params = [params]
         elif isinstance(params, (set, frozenset)):
             raise TypeError(_UNORDERED.format(name))
-        params = list(params)
+        params = _as_list(params, name)
         if params and all(isinstance(p, tuple) and len(p) == 2 for p in params):
             group["param_names"] = [n for n, _ in params]
             params = [p for _, p in params]
@@ -95,6 +95,11 @@ class Optimizer:
             if not p.is_leaf:
                 raise ValueError(f"{name}: parameter {i} of the group is the result of an op "
                                  "(a non-leaf Tensor); optimize the leaf it was computed from")
+            if p.dtype.kind != "f":
+                raise TypeError(f"{name}: parameter {i} of the group has dtype {p.dtype}; only "
+                                "floating-point tensors can be optimized (they alone have "
+                                "gradients); make it a float, e.g. cr.tensor(..., "
+                                "dtype=cr.float32, requires_grad=True)")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{name}: a parameter group lists the same parameter twice; it "
                              "would be updated twice per step")
@@ -241,6 +246,19 @@ class Optimizer:
         return "\n".join(lines)
 
 
+def _as_list(params, name: str) -> list:
+    """params as a list, or a TypeError saying what to pass instead."""
+    if callable(getattr(params, "parameters", None)):
+        raise TypeError(f"{name}: got the module {type(params).__name__} itself; pass its "
+                        f"parameters: {name}(model.parameters(), lr=...)")
+    try:
+        return list(params)
+    except TypeError:
+        raise TypeError(f"{name}: params must be an iterable of Tensors (e.g. "
+                        f"model.parameters()) or of parameter-group dicts, got "
+                        f"{type(params).__name__}") from None
+
+
 def l2_penalised(param: np.ndarray, grad: np.ndarray, weight_decay: float) -> np.ndarray:
     """grad + weight_decay * param: the gradient of the loss plus (weight_decay / 2)||param||^2,
     the coupled weight decay SGD, RMSprop and Adam share (a new array; grad is not touched)."""
@@ -253,18 +271,31 @@ def _restore_state(name: str, idx: int, saved: dict, param: np.ndarray) -> dict[
     restored = {}
     for key, value in saved.items():
         if key == "step":
-            step = np.asarray(value)
+            step = _numeric(name, f"state 'step' of parameter {idx}", value)
             if step.size != 1:
                 raise ValueError(f"{name}: state 'step' of parameter {idx} must be one number, "
                                  f"got an array of shape {step.shape}")
             restored[key] = int(step.reshape(()))
             continue
-        arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+        arr = _numeric(name, f"state {key!r} of parameter {idx}",
+                       value.data if isinstance(value, Tensor) else value)
         if arr.shape != param.shape:
             raise ValueError(f"{name}: state {key!r} of parameter {idx} has shape {arr.shape}, "
                              f"but the parameter has shape {param.shape}")
         restored[key] = np.array(arr, dtype=param.dtype)   # always a fresh, owned copy
     return restored
+
+
+def _numeric(name: str, what: str, value) -> np.ndarray:
+    """value as a numeric array, or a ValueError naming what it is."""
+    try:
+        arr = np.asarray(value)
+    except ValueError:       # ragged nested lists
+        arr = None
+    if arr is None or arr.dtype.kind not in "biuf":
+        got = "ragged lists" if arr is None else f"{type(value).__name__} {value!r}"[:80]
+        raise ValueError(f"{name}: {what} must be numbers, got {got}")
+    return arr
 
 
 def _describe(x) -> str:
@@ -276,11 +307,13 @@ def _describe(x) -> str:
 # ------------------------------------------------------------ hyperparameter checks
 def check_number(opt: str, param: str, value, low: float = 0.0, high: float = math.inf,
                  high_inclusive: bool = True) -> None:
-    """Raise ValueError unless ``low <= value <= high`` (``< high`` if not inclusive),
-    TypeError if it is not a real number."""
+    """Raise ValueError unless ``low <= value <= high`` (``< high`` if not inclusive) and
+    value is finite, TypeError if it is not a real number."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{opt}: {param} must be a number, got {value!r} "
                          f"({type(value).__name__})")
+    if math.isinf(value):
+        raise ValueError(f"{opt}: {param} must be a finite number, got {value!r}")
     ok = low <= value and (value <= high if high_inclusive else value < high)
     if not ok:   # also catches NaN, for which every comparison is False
         upper = "" if high == math.inf else (f" and <= {high}" if high_inclusive
