@@ -118,7 +118,210 @@ def test_bad_epochs_is_a_clear_error():
 
 
 def test_accuracy_binary_and_multiclass():
-    assert cr.train.accuracy(cr.tensor([[0.9], [0.2], [0.6]]), np.array([1, 0, 0])) == \
-        pytest.approx(2 / 3)
+    assert cr.train.accuracy(cr.tensor([[0.9], [0.2], [0.6]]), np.array([1, 0, 0]),
+                             from_logits=False) == pytest.approx(2 / 3)
     assert cr.train.accuracy(cr.tensor([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 1])) == 1.0
     assert cr.train.accuracy(cr.tensor([-1.0, 2.0]), np.array([0, 1]), threshold=0) == 1.0
+
+
+# ------------------------------------------------------- clear errors (issue 10)
+def test_a_loss_function_returning_a_float_says_so():
+    X, y = _problem(16)
+    model = _model()
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"fit: loss_fn must return the loss as a scalar "
+                                        r"Tensor .* got float .*not its \.item\(\)"):
+        cr.train.fit(model, lambda out, t: F.cross_entropy(out, t).item(), opt, (X, y), 1,
+                     progress=False)
+    with pytest.raises(ValueError, match=r"scalar \(one-element\) Tensor, got shape \(16,\)"):
+        cr.train.fit(model, lambda out, t: F.cross_entropy(out, t, reduction="none"), opt,
+                     (X, y), 1, progress=False)
+
+
+def test_resuming_from_a_file_that_is_not_a_fit_checkpoint(tmp_path):
+    X, y = _problem(16)
+    model = _model()
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    path = cr.save(model, tmp_path / "weights.safetensors")      # weights only
+    with pytest.raises(ValueError, match=r"weights\.safetensors is not a checkpoint saved by "
+                                         r"fit \(it holds keys \['0\.bias', '0\.weight'"):
+        cr.train.fit(model, F.cross_entropy, opt, (X, y), 1, checkpoint=path, progress=False)
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a checkpoint at all")
+    with pytest.raises(ValueError, match=r"junk\.safetensors is not a readable"):
+        cr.train.fit(model, F.cross_entropy, opt, (X, y), 1, checkpoint=junk, progress=False)
+
+
+def test_a_checkpoint_path_that_cannot_be_written_is_refused_before_training(tmp_path):
+    X, y = _problem(16)
+    model = _model()
+    before = [p.data.copy() for p in model.parameters()]
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("in the way")
+    for bad, words in [(tmp_path, "got the directory"),
+                       (a_file / "run.safetensors", "a file of that name is in the way")]:
+        with pytest.raises(ValueError, match=f"fit: .*{words}"):
+            cr.train.fit(model, F.cross_entropy, opt, (X, y), 1, checkpoint=bad,
+                         progress=False)
+    with pytest.raises(TypeError, match="fit: checkpoint must be a file path"):
+        cr.train.fit(model, F.cross_entropy, opt, (X, y), 1, checkpoint=3, progress=False)
+    for a, b in zip(before, model.parameters()):       # no epoch ran
+        np.testing.assert_array_equal(a, b.data)
+
+
+# ------------------------------------------- the traps a student fell into (issue 13)
+def _binary_model(seed=0, **kw):
+    cr.manual_seed(seed)
+    return nn.mlp(2, 1, depth=2, width=8, activation="tanh", **kw)
+
+
+def test_fit_accepts_targets_of_shape_n_for_a_one_column_output():
+    X, y = _problem(64)                       # y: (64,), nn.mlp(..., 1) outputs (64, 1)
+    assert y.shape == (64,)
+    model = _binary_model()
+    opt = cr.optim.SGD(model.parameters(), lr=0.5)
+    h = cr.train.fit(model, F.binary_cross_entropy_with_logits, opt, (X, y), 20,
+                     val_data=(X, y), progress=False)
+    # the same loss as with the target reshaped by hand
+    by_hand = F.binary_cross_entropy_with_logits(model(cr.tensor(X)), y.reshape(-1, 1))
+    assert h.val_loss[-1] == pytest.approx(by_hand.item(), rel=1e-6)
+    assert h.train_loss[-1] < h.train_loss[0]
+    # MSE too (a regression target of shape (N,)); class ids for cross_entropy stay (N,)
+    h = cr.train.fit(model, F.mse_loss, opt, (X, y.astype(np.float32)), 1, progress=False)
+    assert np.isfinite(h.train_loss[0])
+    cr.train.fit(_model(), F.cross_entropy, cr.optim.SGD(_model().parameters(), lr=0.1),
+                 (X, y), 1, progress=False)
+
+
+def test_the_bce_shape_error_says_how_to_fix_it():
+    logits = cr.zeros(4, 1)
+    with pytest.raises(ValueError, match=r"the input has shape \(4, 1\) but the target \(4,\)"
+                       r".*y\.reshape\(-1, 1\), or squeeze the output with "
+                       r"output\.squeeze\(1\)"):
+        F.binary_cross_entropy_with_logits(logits, np.ones(4))
+    with pytest.raises(ValueError, match=r"y\.reshape\(-1, 1\)"):
+        F.binary_cross_entropy(cr.full((4, 1), 0.5), np.ones(4))
+    with pytest.raises(ValueError, match=r"flatten them with y\.reshape\(-1\)"):
+        F.binary_cross_entropy_with_logits(cr.zeros(4), np.ones((4, 1)))
+
+
+def test_accuracy_of_logits_can_not_be_silently_wrong():
+    # logits 0.3, 0.2, 0.4 mean p = 0.57, 0.55, 0.6: all predict class 1; read as
+    # probabilities they would all predict 0 -- two different accuracies
+    small = cr.tensor([[0.3], [0.2], [0.4]])
+    target = np.array([1, 1, 0])
+    assert cr.train.accuracy(small, target, from_logits=True) == pytest.approx(2 / 3)
+    assert cr.train.accuracy(small, target, from_logits=False) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="could be probabilities .* or logits .* say which"):
+        cr.train.accuracy(small, target)
+    logits = cr.tensor([[0.3], [0.2], [-0.4]])
+    # values outside [0, 1] can only be logits
+    assert cr.train.accuracy(logits, target) == 1.0
+    with pytest.raises(ValueError, match=r"from_logits=False, but the outputs run from -0\.4"):
+        cr.train.accuracy(logits, target, from_logits=False)
+    # an explicit threshold (the lab's form) and predicted labels still work
+    assert cr.train.accuracy(logits, target, threshold=0.25) == pytest.approx(2 / 3)
+    assert cr.train.accuracy(np.array([1, 0, 0]), target) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="3 outputs .* but 2 targets"):
+        cr.train.accuracy(logits, [1, 0])
+
+
+def test_fit_tells_accuracy_whether_the_outputs_are_logits():
+    X, y = _problem(200)
+    model = _binary_model()
+    opt = cr.optim.Adam(model.parameters(), lr=0.05)
+    h = cr.train.fit(model, F.binary_cross_entropy_with_logits, opt, (X, y), 3,
+                     metrics={"accuracy": cr.train.accuracy}, progress=False)
+    with cr.no_grad():
+        logits = model(cr.tensor(X)).numpy()[:, 0]
+    true = float(np.mean((logits > 0) == y))
+    assert h["train_accuracy"][-1] == pytest.approx(true)
+    # the same network with a sigmoid at the end, on BCE of probabilities
+    cr.manual_seed(0)
+    probs = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), nn.Sigmoid())
+    r = cr.train.evaluate(probs, F.binary_cross_entropy, X, y,
+                          {"accuracy": cr.train.accuracy})
+    with cr.no_grad():
+        p = probs(cr.tensor(X)).numpy()[:, 0]
+    assert r["accuracy"] == pytest.approx(float(np.mean((p > 0.5) == y)))
+
+
+def test_output_kind_from_the_loss_or_the_last_layer():
+    mlp = nn.mlp(2, 1, depth=1, width=4)
+    squashed = nn.Sequential(nn.Linear(2, 1), nn.Sigmoid())
+    assert cr.train.output_kind(mlp, F.binary_cross_entropy_with_logits) is True
+    assert cr.train.output_kind(mlp, nn.CrossEntropyLoss()) is True
+    assert cr.train.output_kind(squashed, nn.BCELoss()) is False
+    assert cr.train.output_kind(mlp, F.mse_loss) is True              # ends in a Linear
+    assert cr.train.output_kind(squashed, F.mse_loss) is False
+    assert cr.train.output_kind(nn.Sequential(nn.Linear(2, 1), nn.Tanh()), F.mse_loss) is None
+
+
+# ------------------------------------------------------------- History in a notebook
+def _history():
+    X, y = _problem(64)
+    model = _model()
+    opt = cr.optim.Adam(model.parameters(), lr=0.05)
+    return cr.train.fit(model, F.cross_entropy, opt, (X, y), 25, batch_size=16,
+                        val_data=(X, y), metrics={"accuracy": cr.train.accuracy},
+                        progress=False)
+
+
+def test_history_repr_is_a_short_summary():
+    h = _history()
+    text = repr(h)
+    lines = text.splitlines()
+    assert lines[0].startswith("History: 25 epochs, 100 steps, ") and len(lines) == 6
+    assert [line.split()[0] for line in lines[1:]] == [
+        "train_loss", "train_eval_loss", "val_loss", "train_accuracy", "val_accuracy"]
+    best, at = h.best("val_accuracy")
+    assert best == max(h["val_accuracy"]) and h["val_accuracy"][at - 1] == best
+    best, at = h.best("train_loss")
+    assert best == min(h.train_loss) and h.train_loss[at - 1] == best
+    assert f"(best {best:.4g} at epoch {at})" in lines[1]
+    assert len(text) < 600                       # not every step's loss
+    assert repr(cr.train.History()) == "History: no epoch finished (0 steps)"
+
+
+def test_history_html_and_plot():
+    pytest.importorskip("matplotlib")
+    h = _history()
+    html = h._repr_html_()
+    assert html.startswith("<table><caption>History: 25 epochs") and html.count("<tr>") == 6
+    fig = h.plot()
+    losses, metrics = fig.axes
+    assert [line.get_label() for line in losses.get_lines()] == [
+        "train_loss", "train_eval_loss", "val_loss"]
+    assert [line.get_label() for line in metrics.get_lines()] == [
+        "train_accuracy", "val_accuracy"]
+    np.testing.assert_allclose(losses.get_lines()[0].get_ydata(), h.train_loss)
+    assert losses.get_yscale() == "log"
+    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="no finished epoch"):
+        cr.train.History().plot()
+
+
+def test_progress_in_a_notebook_is_an_html_bar_updated_in_place(monkeypatch):
+    from chainrule import display
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj)
+
+    def fake_display(obj, display_id=False):
+        assert display_id is True
+        shown.append(obj)
+        return Handle()
+
+    import IPython.display
+    monkeypatch.setattr(display, "in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", fake_display)
+    X, y = _problem(32)
+    model = _model()
+    cr.train.fit(model, F.cross_entropy, cr.optim.SGD(model.parameters(), lr=0.1), (X, y), 3)
+    assert "<progress value=\"0\" max=\"3\"" in shown[0]._repr_html_()
+    assert repr(shown[-1]).startswith("epoch 3/3  loss ")
+    assert "<progress value=\"3\" max=\"3\"" in shown[-1]._repr_html_()
+    assert display.progress_bar(False, 3) is None

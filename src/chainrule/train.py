@@ -6,9 +6,10 @@ Callbacks see every step (the gradient-flow monitor plugs in here).
 """
 from __future__ import annotations
 
-import sys
+import functools
+import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -16,10 +17,16 @@ import numpy as np
 
 from . import random as _random
 from .checkpoint import load, save
+from .display import progress_bar
+from .fileio import check_writable
 from .grad_mode import no_grad
+from .history import History
+from .nn import activation as _activation, container as _container, layers as _layers
+from .nn import losses as _losses
 from .tensor import Tensor
 
-__all__ = ["fit", "evaluate", "History", "Callback", "NonFiniteLossError", "accuracy"]
+__all__ = ["fit", "evaluate", "History", "Callback", "NonFiniteLossError", "accuracy",
+           "output_kind", "binary_threshold"]
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -32,56 +39,115 @@ class NonFiniteLossError(FloatingPointError):
         self.epoch, self.step, self.loss, self.history = epoch, step, loss, history
 
 
-def accuracy(output: Tensor, target, threshold: float = 0.5) -> float:
-    """Fraction of correct predictions. Outputs of shape (N, C) with C > 1 are class
-    scores (the arg-max is the prediction); outputs of shape (N,) or (N, 1) are binary,
-    predicted 1 above ``threshold`` (0.5 for probabilities; pass 0 for logits)."""
+def accuracy(output: Tensor, target, threshold: float | None = None, *,
+             from_logits: bool | None = None) -> float:
+    """Fraction of correct predictions.
+
+    Outputs of shape (N, C) with C > 1 are class scores: the arg-max is the prediction
+    (logits or probabilities alike). Outputs of shape (N,) or (N, 1) are binary, and the cut
+    depends on what they are: **logits** (what ``nn.mlp`` and any model ending in a
+    ``Linear`` give, what ``BCEWithLogitsLoss`` takes) predict 1 above 0; **probabilities**
+    (after a sigmoid) above 0.5. Say which with ``from_logits=True``/``False`` (Keras'
+    name), or give the ``threshold`` itself. Left unsaid, values outside [0, 1] can only be
+    logits and are cut at 0; values all inside [0, 1] could be either, and the answer would
+    differ, so that is a ValueError rather than a silently wrong number. ``fit`` and
+    ``evaluate`` say it for you when the loss or the model's last layer tells (see
+    ``output_kind``). Integer or boolean outputs are taken as predicted labels.
+
+    >>> cr.train.accuracy(cr.tensor([[2.0], [-1.0]]), [1, 0])                  # logits: 1.0
+    >>> cr.train.accuracy(cr.tensor([0.9, 0.4]), [1, 1], from_logits=False)     # 0.5
+    """
     out = output.data if isinstance(output, Tensor) else np.asarray(output)
     y = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if len(out) != len(y):
+        raise ValueError(f"accuracy: {len(out)} outputs (shape {out.shape}) but {len(y)} "
+                         f"targets (shape {y.shape})")
     if out.ndim == 2 and out.shape[1] > 1:
         pred = out.argmax(axis=1)
+    elif out.dtype.kind in "biu":
+        pred = out.reshape(len(out))
     else:
-        pred = (out.reshape(len(out)) > threshold).astype(y.dtype)
+        cut = binary_threshold(out, threshold, from_logits)
+        pred = (out.reshape(len(out)) > cut).astype(y.dtype)
     return float(np.mean(pred == y.reshape(len(y))))
 
 
-@dataclass
-class History:
-    """What ``fit`` measured: per step the loss, per epoch the mean training loss,
-    each metric on the training and validation data, and the wall time."""
+def binary_threshold(out, threshold: float | None = None,
+                     from_logits: bool | None = None) -> float:
+    """Where binary outputs are cut, by ``accuracy``'s rule: the threshold given, 0 for
+    logits, 0.5 for probabilities; a ValueError when it cannot be told which they are."""
+    out = out.data if isinstance(out, Tensor) else np.asarray(out)
+    if threshold is not None:
+        return float(threshold)
+    inside = out.size == 0 or bool(np.nanmin(out) >= 0 and np.nanmax(out) <= 1)
+    if from_logits is None and not inside:
+        return 0.0
+    if from_logits is None:
+        raise ValueError(
+            "accuracy: binary outputs all in [0, 1] could be probabilities (cut at 0.5) or "
+            "logits (cut at 0), and the two give different accuracies; say which: "
+            "from_logits=True for a model ending in a Linear layer (nn.mlp, what "
+            "BCEWithLogitsLoss takes), from_logits=False after a sigmoid (what "
+            "binary_cross_entropy takes), e.g. metrics={'accuracy': functools.partial("
+            "cr.train.accuracy, from_logits=True)}")
+    if not from_logits and not inside:
+        raise ValueError(f"accuracy: from_logits=False, but the outputs run from "
+                         f"{np.nanmin(out):.4g} to {np.nanmax(out):.4g}, outside [0, 1]: they "
+                         "are not probabilities; pass from_logits=True (cut at 0)")
+    return 0.0 if from_logits else 0.5
 
-    step_loss: list = field(default_factory=list)
-    epochs: list = field(default_factory=list)     # one dict per epoch
-    stopped_early: bool = False
-    wall_time: float = 0.0
 
-    @property
-    def steps(self) -> int:
-        return len(self.step_loss)
+def _loss_takes(loss_fn) -> str | None:
+    """What one of chainrule's losses takes: "logits", "class logits" (cross_entropy) or
+    "probabilities"; None for any other loss function."""
+    for fn, module, takes in ((_losses.binary_cross_entropy_with_logits,
+                               _losses.BCEWithLogitsLoss, "logits"),
+                              (_losses.cross_entropy, _losses.CrossEntropyLoss, "class logits"),
+                              (_losses.binary_cross_entropy, _losses.BCELoss, "probabilities")):
+        if loss_fn is fn or isinstance(loss_fn, module):
+            return takes
+    return None
 
-    def __getitem__(self, key: str) -> list:
-        """The per-epoch series of one quantity: ``history["val_accuracy"]``."""
-        if not self.epochs or key not in self.epochs[0]:
-            known = sorted(self.epochs[0]) if self.epochs else []
-            raise KeyError(f"History: no per-epoch '{key}'; recorded: {known}")
-        return [e[key] for e in self.epochs]
 
-    @property
-    def train_loss(self) -> list:
-        return self["train_loss"]
+def output_kind(model, loss_fn) -> bool | None:
+    """Whether the model's outputs are logits (True), probabilities (False) or unknown
+    (None), as ``fit`` and ``evaluate`` tell ``accuracy``: from the loss when it is one of
+    chainrule's (``binary_cross_entropy_with_logits``, ``cross_entropy`` and their modules
+    take logits; ``binary_cross_entropy``/``BCELoss`` probabilities), else from the last
+    layer of a Sequential (``Sigmoid``/``Softmax``: probabilities; ``Linear``: logits).
 
-    @property
-    def val_loss(self) -> list:
-        return self["val_loss"]
+    >>> cr.train.output_kind(nn.mlp(2, 1, depth=2, width=8), F.mse_loss)    # True
+    """
+    takes = _loss_takes(loss_fn)
+    if takes is not None:
+        return takes != "probabilities"
+    last = model
+    while isinstance(last, _container.Sequential) and len(last):
+        last = last[len(last) - 1]
+    if isinstance(last, (_activation.Sigmoid, _activation.Softmax)):
+        return False
+    return True if isinstance(last, _layers.Linear) else None
 
-    def to_dict(self) -> dict:
-        return {"step_loss": list(self.step_loss), "epochs": list(self.epochs),
-                "stopped_early": self.stopped_early, "wall_time": self.wall_time}
 
-    @classmethod
-    def from_dict(cls, d: dict) -> "History":
-        return cls(list(d["step_loss"]), [dict(e) for e in d["epochs"]],
-                   bool(d["stopped_early"]), float(d["wall_time"]))
+def _metrics_for(metrics: dict | None, model, loss_fn) -> dict:
+    """The metrics, with ``accuracy`` told whether the outputs are logits when that is known."""
+    metrics = dict(metrics or {})
+    if any(m is accuracy for m in metrics.values()):
+        kind = output_kind(model, loss_fn)
+        if kind is not None:
+            metrics = {name: functools.partial(accuracy, from_logits=kind)
+                       if m is accuracy else m for name, m in metrics.items()}
+    return metrics
+
+
+def _as_column(output: Tensor, target: Tensor, class_ids: bool) -> Tensor:
+    """A target of shape (N,) for an output of shape (N, 1) is read as the column it stands
+    for: every dataset gives y as (N,), ``nn.mlp(..., 1)`` outputs (N, 1). (Class ids, for
+    ``cross_entropy``, stay (N,).)"""
+    if (not class_ids and output.ndim == 2 and output.shape[1] == 1 and target.ndim == 1
+            and target.shape[0] == output.shape[0]):
+        return target.reshape(-1, 1)
+    return target
 
 
 class Callback:
@@ -111,8 +177,12 @@ class _Context:
 
 def evaluate(model, loss_fn: Callable, X, y, metrics: dict | None = None,
              batch_size: int | None = None) -> dict:
-    """Loss and metrics of model on (X, y), in eval mode and without a graph."""
+    """Loss and metrics of model on (X, y), in eval mode and without a graph. As in ``fit``,
+    y of shape (N,) for outputs of shape (N, 1) is read as a column, and ``accuracy`` is
+    told whether the outputs are logits when the loss or the model says (``output_kind``)."""
     from .data import DataLoader
+
+    metrics = _metrics_for(metrics, model, loss_fn)
 
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
@@ -125,8 +195,9 @@ def evaluate(model, loss_fn: Callable, X, y, metrics: dict | None = None,
                 targets.append(yb.data)
             out = Tensor(np.concatenate(outs))
             target = Tensor(np.concatenate(targets))
-            result = {"loss": float(loss_fn(out, target).item())}
-        for name, metric in (metrics or {}).items():
+            loss = loss_fn(out, _as_column(out, target, _loss_takes(loss_fn) == "class logits"))
+            result = {"loss": _loss_value(loss, "evaluate")}
+        for name, metric in metrics.items():
             result[name] = float(metric(out, target))
         return result
     finally:
@@ -134,22 +205,17 @@ def evaluate(model, loss_fn: Callable, X, y, metrics: dict | None = None,
             model.train()
 
 
-def _progress(enabled: bool | None, total: int):
-    """A rich progress bar on a terminal; nothing when output is redirected."""
-    if enabled is None:
-        enabled = sys.stdout.isatty()
-    if not enabled:
-        return None
-    try:
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeRemainingColumn)
-    except ImportError:
-        return None
-    progress = Progress(TextColumn("epoch"), MofNCompleteColumn(), BarColumn(),
-                        TextColumn("{task.fields[info]}"), TimeRemainingColumn(), transient=True)
-    progress.start()
-    progress.add_task("fit", total=total, info="")
-    return progress
+def _loss_value(loss, who: str) -> float:
+    """The loss as a float, once it is checked to be what backward() needs."""
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"{who}: loss_fn must return the loss as a scalar Tensor computed from "
+                        f"the model's output (backward() starts from it), got "
+                        f"{type(loss).__name__} {loss!r}; return e.g. F.mse_loss(output, "
+                        "target) itself, not its .item()")
+    if loss.data.size != 1:
+        raise ValueError(f"{who}: loss_fn must return a scalar (one-element) Tensor, got shape "
+                         f"{loss.shape}; reduce it, e.g. with reduction='mean'")
+    return float(loss.item())
 
 
 def _checkpoint_state(model, optimizer, scheduler, loader, history: History,
@@ -162,8 +228,36 @@ def _checkpoint_state(model, optimizer, scheduler, loader, history: History,
             "rng": _random.get_state()}
 
 
+_CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "epoch", "history", "loader", "rng")
+
+
+def _checkpoint_path(checkpoint) -> Path | None:
+    """checkpoint= as a Path, refused now (not after the first epoch) if it cannot be written."""
+    if checkpoint is None:
+        return None
+    if isinstance(checkpoint, bool) or not isinstance(checkpoint, (str, os.PathLike)):
+        raise TypeError(f"fit: checkpoint must be a file path (str or Path) or None, got "
+                        f"{checkpoint!r}")
+    path = Path(checkpoint)
+    if path.is_dir():
+        raise ValueError(f"fit: checkpoint must be a file path, got the directory {path}; "
+                         f"pass e.g. checkpoint='{path / 'fit.safetensors'}'")
+    try:
+        check_writable(path)
+    except ValueError as e:
+        raise ValueError(f"fit: checkpoint={str(path)!r}: {e}") from None
+    return path
+
+
 def _resume(path: Path, model, optimizer, scheduler, loader) -> tuple[int, History]:
     state = load(path)
+    if not isinstance(state, dict) or not set(_CHECKPOINT_KEYS) <= set(state):
+        held = (f"keys {sorted(map(str, state))}" if isinstance(state, dict)
+                else f"a {type(state).__name__}")
+        raise ValueError(f"fit: {path} is not a checkpoint saved by fit (it holds {held}; "
+                         f"fit's hold {', '.join(_CHECKPOINT_KEYS)}), so training cannot resume "
+                         "from it; pass another checkpoint= path, or delete the file to start "
+                         "afresh")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
     if scheduler is not None and state["scheduler"] is not None:
@@ -183,14 +277,19 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
     stochastic or mini-batch gradient descent, as in DataLoader). val_data: ``(X, y)``.
     metrics: ``{"accuracy": cr.train.accuracy}``, measured each epoch on the training and
     validation data (with metrics, ``train_eval_loss`` is the loss on the whole training
-    set at the epoch's end; ``train_loss`` is always the mean over the epoch's steps).
+    set at the epoch's end; ``train_loss`` is always the mean over the epoch's steps);
+    ``accuracy`` is told whether the outputs are logits (``output_kind``). Targets of shape
+    (N,) for a one-column output (``nn.mlp(..., 1)``) are read as (N, 1).
     tol: stop once an epoch's mean training loss is below it (the
     lectures' "stop when f is small enough"). checkpoint: a path; the state is saved
     there after every epoch, and a run that finds it resumes from it (same result, bit
     for bit, as an uninterrupted run). A NaN or infinite loss raises NonFiniteLossError
-    naming the epoch and step.
+    naming the epoch and step. progress: a bar per epoch (None: in Jupyter and on a
+    terminal, not when output is redirected).
 
-    >>> history = cr.train.fit(model, F.binary_cross_entropy, opt, (X, y), epochs=100)
+    >>> model = nn.mlp(2, 1, depth=2, width=16)       # logits; y of shape (N,) is fine
+    >>> history = cr.train.fit(model, F.binary_cross_entropy_with_logits, opt, (X, y),
+    ...                        epochs=100, metrics={"accuracy": cr.train.accuracy})
     """
     from .data import DataLoader
 
@@ -199,7 +298,7 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
     loader = data if isinstance(data, DataLoader) else DataLoader(*data, batch_size=batch_size)
     callbacks = list(callbacks)
     history, start_epoch = History(), 0
-    checkpoint = Path(checkpoint) if checkpoint is not None else None
+    checkpoint = _checkpoint_path(checkpoint)
     if checkpoint is not None and checkpoint.exists():
         start_epoch, history = _resume(checkpoint, model, optimizer, scheduler, loader)
 
@@ -208,9 +307,9 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
         model.train()
     for cb in callbacks:
         cb.on_train_begin(ctx)
-    bar = _progress(progress, epochs)
+    bar = progress_bar(progress, epochs)
     if bar is not None:
-        bar.update(bar.task_ids[0], completed=start_epoch)
+        bar.update(completed=start_epoch)
     started = time.perf_counter() - history.wall_time
     try:
         for epoch in range(start_epoch + 1, epochs + 1):
@@ -232,8 +331,7 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
             for cb in callbacks:
                 cb.on_epoch_end(ctx)
             if bar is not None:
-                bar.update(bar.task_ids[0], advance=1,
-                           info=f"loss {record['train_loss']:.4g}")
+                bar.update(advance=1, info=f"loss {record['train_loss']:.4g}")
             if checkpoint is not None:
                 save(_checkpoint_state(model, optimizer, scheduler, loader, history, epoch),
                      checkpoint)
@@ -252,6 +350,7 @@ def _train_epoch(ctx: _Context, loader, loss_fn: Callable, callbacks: list,
                  started: float) -> float:
     """One pass over the loader, one update per batch; the mean loss per sample."""
     history, optimizer = ctx.history, ctx.optimizer
+    class_ids = _loss_takes(loss_fn) == "class logits"
     total, count = 0.0, 0
     # A diverging run overflows before its loss turns inf; fit reports that itself
     # (NonFiniteLossError), so NumPy's overflow warnings would only be noise.
@@ -260,8 +359,8 @@ def _train_epoch(ctx: _Context, loader, loss_fn: Callable, callbacks: list,
             ctx.step, ctx.batch = step, (xb, yb)
             optimizer.zero_grad()
             ctx.output = ctx.model(xb)
-            ctx.loss = loss_fn(ctx.output, yb)
-            value = float(ctx.loss.item())
+            ctx.loss = loss_fn(ctx.output, _as_column(ctx.output, yb, class_ids))
+            value = _loss_value(ctx.loss, "fit")
             if not np.isfinite(value):
                 history.wall_time = time.perf_counter() - started
                 raise NonFiniteLossError(ctx.epoch, step, value, history)

@@ -62,3 +62,24 @@ def test_a_clear_message_without_matplotlib(monkeypatch):
 def test_refuses_nothing_to_draw():
     with pytest.raises(ValueError, match="no trajectories"):
         plots.descent_figure([])
+
+
+# ------------------------------------------------ figures in Jupyter (issue 13)
+def _is_png(data: bytes) -> bool:
+    return data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5_000
+
+
+def test_every_figure_draws_itself_as_png_without_pyplot():
+    # IPython shows an object with _repr_png_ whether or not pyplot was imported (the
+    # inline backend registers its own formatter only on pyplot's import); the notebook
+    # test checks it in a real kernel.
+    from chainrule import nn
+    fig = plots.descent_figure([descend("x**2", 1.0, 0.1)])
+    assert _is_png(fig._repr_png_())
+    model = nn.mlp(2, 1, depth=2, width=4)
+    flow = cr.inspect.GradientFlow(model)
+    model(cr.randn(8, 2)).sum().backward()
+    flow.record()
+    assert _is_png(flow.plot()._repr_png_())
+    assert _is_png(plots.plot_gradient_norms({"a": [1.0, 0.1]})._repr_png_())
+    assert isinstance(fig, plots.figure_class()) and plots.figure_class() is plots.figure_class()

@@ -117,3 +117,35 @@ def test_save_picks_the_format_from_the_suffix_and_writes_atomically(example, tm
         "t.dot", "t.html", "t.json", "t.txt"]           # no temporary files left
     with pytest.raises(ValueError, match="unknown format"):
         example.save(tmp_path / "t.pdf")
+
+
+# ------------------------------------------------------------- issue 13
+def test_small_arrays_keep_their_shape():
+    assert render.describe(np.array([[1.0, 2.0], [3.0, 4.0]])) == "[[1, 2], [3, 4]]"
+    assert render.describe(np.array([[1.0], [2.0]])) == "[[1], [2]]"
+    assert render.array_text(np.array([[1.0, -2.5], [30.0, 4.0]]), "    ") == \
+        "[[   1, -2.5],\n     [  30,    4]]"
+    assert render.array_text(np.array([1.0, 2.0])) == "[1, 2]"
+
+
+def test_text_prints_a_tensors_gradient_as_an_array_with_its_shape():
+    W = cr.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True, name="W")
+    b = cr.tensor(np.array([1.0, 2.5, -3.0]), requires_grad=True, name="b")
+    X = cr.tensor(np.array([[1.0, 2.5], [-3.0, 4.0]]))
+    t = inspect.trace((W * X).sum() + (b * b).sum())
+    lines = t.text().splitlines()
+    start = lines.index("gradients:")
+    assert lines[start + 1:start + 4] == ["  df/dW (2, 2): [[  1, 2.5],",
+                                          "                 [ -3,   4]]",
+                                          "  df/db (3,): [2, 5, -6]"]
+    big = cr.tensor(np.ones((8, 8)), requires_grad=True, name="big")
+    text = inspect.trace((big * 2).sum()).text()
+    assert "  df/dbig (8, 8): all 2" in text             # large: summarised
+
+
+def test_text_explains_the_unnamed_labels():
+    a = cr.tensor(np.ones((2, 2)), requires_grad=True)
+    text = inspect.trace((a * 3).sum()).text()
+    assert "  df/dv1 (2, 2): [[3, 3]," in text
+    assert "(v1: tensors without a name, numbered in forward order;" in text
+    assert "trace(loss, params=model)" in text

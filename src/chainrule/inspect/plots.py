@@ -4,8 +4,12 @@
 panel per learning rate: the curve of f for one variable, a contour plot for two, f(x_k)
 against k for more. ``save_figure(fig, directory, stem)`` writes it as PNG and SVG.
 
+``plot_history(history)`` draws what ``fit`` recorded (``History.plot()`` calls it);
+``plot_gradient_norms`` draws gradient-norm profiles per layer.
+
 matplotlib is an optional extra (``pip install 'chainrule[demo]'``); the figures are built
-with ``matplotlib.figure.Figure`` directly, so no pyplot backend is chosen or changed.
+without pyplot, so no backend is chosen or changed, and they show themselves inline in
+Jupyter the first time (``chainrule.display.figure_class``).
 """
 from __future__ import annotations
 
@@ -14,11 +18,12 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ..display import MatplotlibMissing, figure_class
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .. import fileio as _files
 
-__all__ = ["descent_figure", "plot_gradient_norms", "loss_axes", "save_figure",
+__all__ = ["descent_figure", "plot_gradient_norms", "plot_history", "loss_axes", "save_figure",
            "evaluate_on_grid", "figure_class", "MatplotlibMissing"]
 
 COLORS = {"converged": "#2e7d32", "still crawling": "#1565c0", "oscillating": "#8e24aa",
@@ -27,22 +32,6 @@ DIVERGED_SHOWN = 8       # steps drawn of a diverging trajectory (the panel zoom
 ARROWS = 12              # steps drawn as arrows; later iterates are dots
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _DASHES = ("-", "--", "-.", ":")
-
-
-class MatplotlibMissing(ImportError):
-    """matplotlib is not installed, so no figure can be drawn."""
-
-
-def figure_class():
-    """matplotlib's Figure class (figures are drawn without pyplot, so the user's backend
-    and open windows are never touched), or MatplotlibMissing saying how to install it."""
-    try:
-        from matplotlib.figure import Figure
-    except ImportError:
-        raise MatplotlibMissing(
-            "figures need matplotlib, which is not installed; install chainrule's demo extra "
-            "with: pip install 'chainrule[demo]'  (or: pip install matplotlib)") from None
-    return Figure
 
 
 # --------------------------------------------------------------------- descent
@@ -286,3 +275,39 @@ def loss_axes(ax, heading: str, ylabel: str | None = "training loss, BCE (log sc
     ax.set_title(heading)
     ax.grid(alpha=0.3, which="both")
     ax.legend(**{"fontsize": 9, **legend})
+
+
+# -------------------------------------------------------------------- history
+def plot_history(history, title: str | None = None):
+    """What ``fit`` recorded, per epoch: the losses (training, on the whole training set,
+    validation) on a log scale when they are all positive, and the metrics (accuracy ...)
+    in a second panel when there are any. Returns the Figure.
+
+    >>> cr.inspect.plot_history(history)        # or history.plot()
+    """
+    if not history.epochs:
+        raise ValueError("plot_history: the history has no finished epoch to draw")
+    names = history.quantities()
+    losses = [k for k in names if "loss" in k]
+    metrics = [k for k in names if "loss" not in k]
+    Figure = figure_class()
+    fig = Figure(figsize=(9.5 if metrics else 6, 3.6), layout="constrained")
+    axes = fig.subplots(1, 2 if metrics else 1, squeeze=False)[0]
+    epochs = history["epoch"]
+    for ax, keys, ylabel in ((axes[0], losses, "loss"), (axes[-1], metrics, "metric")):
+        if not keys:        # (no metrics: one panel, axes[-1] is the loss panel)
+            continue
+        for k in keys:
+            ax.plot(epochs, history[k], marker="o" if len(epochs) <= 30 else None, ms=3,
+                    label=k)
+        values = np.array([history[k] for k in keys], dtype=np.float64)
+        if ylabel == "loss" and np.all(values[np.isfinite(values)] > 0):
+            ax.set_yscale("log")
+            ylabel = "loss (log scale)"
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle(title or f"training: {repr(history).splitlines()[0].removeprefix('History: ')}",
+                 fontsize=10)
+    return fig

@@ -1,7 +1,9 @@
 """Renderers of a GraphTrace: aligned text, DOT, SVG (through Graphviz), JSON, HTML.
 
-Scalars are printed as numbers (6 significant digits); a tensor as its few values when it
-has at most four, else as its mean, min and max, never as a whole array.
+Scalars are printed as numbers (6 significant digits); a tensor as its few values, nested
+as its shape is (``[[1, 2], [3, 4]]``), when it has at most four, else as its mean, min and
+max. The gradients at the top of the text are printed whole, as arrays, up to
+``SHOWN_WHOLE`` values.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import numpy as np
 from .. import fileio as _files
 
 __all__ = ["to_text", "to_dot", "to_svg", "to_json", "to_dict", "to_html", "save", "render",
-           "format_of", "save_text", "counts_text", "describe", "dot_available",
+           "format_of", "save_text", "counts_text", "describe", "array_text", "dot_available",
            "GraphvizNotFound"]
 
 GRAPHVIZ_HELP = ("Graphviz's `dot` program draws the SVG and it is not installed. Get it with "
@@ -45,7 +47,7 @@ def describe(a) -> str:
     if a.size == 0:
         return "[] (empty)"
     if a.size <= 4:
-        return "[" + ", ".join(fmt(v) for v in a.reshape(-1)) + "]"
+        return _nested(a)
     flat = a.reshape(-1).astype(np.float64)
     finite = flat[np.isfinite(flat)]
     bad = flat.size - finite.size
@@ -57,6 +59,33 @@ def describe(a) -> str:
         stats = (f"mean {fmt(finite.mean(), 4)}, min {fmt(finite.min(), 4)}, "
                  f"max {fmt(finite.max(), 4)}")
     return stats + (f" ({bad} non-finite)" if bad else "")
+
+
+def _nested(a: np.ndarray) -> str:
+    """A small array on one line, bracketed as its shape is: [[1, 2], [3, 4]]."""
+    if a.ndim == 0:
+        return fmt(a)
+    return "[" + ", ".join(_nested(row) for row in a) + "]"
+
+
+SHOWN_WHOLE = 36     # gradients with at most this many values are printed whole
+
+
+def array_text(a, indent: str = "") -> str:
+    """An array as rows of right-aligned numbers (as NumPy prints it, 6 significant digits);
+    lines after the first start with indent."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return fmt(a)
+    if a.ndim > 2:
+        return np.array2string(a, separator=", ", formatter={"all": fmt},
+                               prefix=indent).replace("\n", "\n" + indent)
+    cells = [[fmt(v) for v in row] for row in np.atleast_2d(a)]
+    width = max(len(c) for row in cells for c in row)
+    rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in cells]
+    if a.ndim == 1:
+        return ", ".join(cells[0]).join("[]")
+    return "[" + (",\n" + indent + " ").join(rows) + "]"
 
 
 def _shape(shape: tuple) -> str:
@@ -98,13 +127,16 @@ def _local_text(trace, e) -> str:
     return f"J[{out.value.size}x{inp.value.size}]"
 
 
+MAX_TERMS = 8      # a gradient summed from more contributions is shown as their count
+
+
 def _grad_text(trace, node) -> str:
     """The node's gradient, as the sum of its contributions when there are several."""
     if node.id == trace.root:
         return f"{describe(node.grad)} (seed)"
     parts = trace.edges_into(node.id)
     total = describe(node.grad)
-    if len(parts) > 1 and node.is_scalar:
+    if 1 < len(parts) <= MAX_TERMS and node.is_scalar:
         return " + ".join(describe(e.contribution) for e in parts) + f" = {total}"
     if len(parts) > 1:
         return f"{total} (the sum of {len(parts)} contributions)"
@@ -133,15 +165,7 @@ def to_text(trace, title: str | None = None) -> str:
     f = out.label if out.label != out.op and out.kind == "op" else "f"
     lines = [title] if title else []
     lines.append(f"value: {f} = {describe(out.value)}")
-    grads = trace.gradients()
-    if grads and all(np.size(v) == 1 for v in grads.values()):
-        lines.append("gradients: " + ", ".join(f"d{f}/d{k} = {describe(v)}"
-                                               for k, v in grads.items()))
-    elif grads:
-        lines.append("gradients:")
-        lines += [f"  d{f}/d{k} {_shape(np.shape(v))}: {describe(v)}" for k, v in grads.items()]
-    else:
-        lines.append("gradients: none (no input requires a gradient)")
+    lines += _gradient_lines(trace, f)
 
     tensors = any(not n.is_scalar for n in trace.nodes)
     lines += ["", "forward pass (inputs first):"]
@@ -173,6 +197,30 @@ def to_text(trace, title: str | None = None) -> str:
                       "its op's backward rule applies it to the upstream gradient without "
                       "forming it."]
     return "\n".join(lines) + "\n"
+
+
+def _gradient_lines(trace, f: str) -> list:
+    """d f / d each variable: on one line when all are scalars, else one entry per
+    variable with its shape and the array itself (or its summary when it is large)."""
+    grads = trace.gradients()
+    if not grads:
+        return ["gradients: none (no input requires a gradient)"]
+    variables = trace.variables()
+    if all(n.shape == () for n in variables):
+        return ["gradients: " + ", ".join(f"d{f}/d{k} = {describe(v)}"
+                                          for k, v in grads.items())]
+    lines = ["gradients:"]
+    for (k, v), n in zip(grads.items(), variables):
+        head = f"  d{f}/d{k} {_shape(n.shape)}: "
+        if n.grad.size <= SHOWN_WHOLE:
+            lines.append(head + array_text(n.grad, " " * len(head)))
+        else:
+            lines.append(head + describe(n.grad))
+    unnamed = [n.label for n in variables if n.unnamed]
+    if unnamed:
+        lines += [f"  ({', '.join(unnamed)}: tensors without a name, numbered in forward order;",
+                  "   name them with cr.tensor(..., name='W'), or trace(loss, params=model))"]
+    return lines
 
 
 def _edge_table(rows) -> list:

@@ -57,8 +57,16 @@ def _check_same_shape(x: Tensor, target: Tensor, op: str) -> None:
     if x.ndim and target.ndim and x.shape[0] != target.shape[0]:
         raise ValueError(f"{op}: batch sizes differ: the input has {x.shape[0]} (shape "
                          f"{x.shape}), the target {target.shape[0]} (shape {target.shape})")
+    hint = ""
+    if x.ndim == 2 and x.shape[1] == 1 and target.shape == x.shape[:1]:
+        # nn.mlp(..., 1) outputs (N, 1), every dataset gives y as (N,)
+        hint = (" (a one-column output against targets of shape (N,): reshape the target "
+                "with y.reshape(-1, 1), or squeeze the output with output.squeeze(1); "
+                "cr.train.fit does the former for you)")
+    elif target.ndim == 2 and target.shape[1] == 1 and x.shape == target.shape[:1]:
+        hint = " (targets as a column: flatten them with y.reshape(-1))"
     raise ValueError(f"{op}: the input has shape {x.shape} but the target {target.shape}; "
-                     "they must be equal")
+                     f"they must be equal{hint}")
 
 
 def _paired_target(input: Tensor, target, reduction: str, op: str) -> Tensor:
@@ -189,7 +197,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     target = _paired_target(input, target, reduction, op)
     _check_unit_interval(target, "targets", op)
     x, y = input.data, target.data
-    losses = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+    with np.errstate(invalid="ignore"):   # at x = +-inf: inf * 0 and inf - inf
+        losses = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+        if not np.isfinite(x).all():      # PyTorch's values there: (1 - y) * inf, NaN at -inf
+            losses = np.where(np.isinf(x), np.where(x > 0, (1 - y) * x, np.nan), losses)
 
     def d_input():
         return _sigmoid(val(input)) - val(target)
