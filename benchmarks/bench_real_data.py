@@ -31,15 +31,12 @@ def logistic_regression(split, epochs: int, lr: float) -> tuple[float, float]:
     model = nn.Sequential(nn.Linear(X_train.shape[1], 1), nn.Sigmoid())
     opt = cr.optim.SGD(model.parameters(), lr=lr)
 
-    def loss_fn(p, y):
-        return F.binary_cross_entropy(p.reshape(-1), y)
-
-    start = time.perf_counter()
-    cr.train.fit(model, loss_fn, opt, (X_train, y_train.astype(np.float32)), epochs=epochs,
+    start = time.perf_counter()    # y of shape (N,) is read as the column the output is
+    cr.train.fit(model, F.binary_cross_entropy, opt, (X_train, y_train.astype(np.float32)), epochs=epochs,
                  batch_size=None, progress=False)
     seconds = time.perf_counter() - start
     with cr.no_grad():
-        acc = cr.train.accuracy(model(cr.tensor(X_test)), y_test)
+        acc = cr.train.accuracy(model(cr.tensor(X_test)), y_test, from_logits=False)
     return acc, seconds
 
 

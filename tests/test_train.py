@@ -194,6 +194,20 @@ def test_fit_accepts_targets_of_shape_n_for_a_one_column_output():
                  (X, y), 1, progress=False)
 
 
+def test_a_loss_of_the_users_own_gets_the_targets_as_given():
+    X, y = _problem(64)
+    seen = []
+
+    def flat_bce(logits, target):         # flattens the output itself, as bench_real_data does
+        seen.append(target.shape)
+        return F.binary_cross_entropy_with_logits(logits.reshape(-1), target)
+
+    model = _binary_model()
+    cr.train.fit(model, flat_bce, cr.optim.SGD(model.parameters(), lr=0.5), (X, y), 1,
+                 progress=False)
+    assert seen and all(shape == y.shape[:1] or shape[1:] == () for shape in seen)
+
+
 def test_the_bce_shape_error_says_how_to_fix_it():
     logits = cr.zeros(4, 1)
     with pytest.raises(ValueError, match=r"the input has shape \(4, 1\) but the target \(4,\)"

@@ -140,11 +140,19 @@ def _metrics_for(metrics: dict | None, model, loss_fn) -> dict:
     return metrics
 
 
-def _as_column(output: Tensor, target: Tensor, class_ids: bool) -> Tensor:
+def _reads_columns(loss_fn) -> bool:
+    """Whether loss_fn is one of chainrule's element-wise losses (MSE, BCE, BCE with logits),
+    for which ``fit`` reads a target of shape (N,) as the column a one-column output needs.
+    A loss function of the user's own gets the targets exactly as the data hold them."""
+    return (_loss_takes(loss_fn) in ("logits", "probabilities") or loss_fn is _losses.mse_loss
+            or isinstance(loss_fn, _losses.MSELoss))
+
+
+def _as_column(output: Tensor, target: Tensor, reshape: bool) -> Tensor:
     """A target of shape (N,) for an output of shape (N, 1) is read as the column it stands
-    for: every dataset gives y as (N,), ``nn.mlp(..., 1)`` outputs (N, 1). (Class ids, for
-    ``cross_entropy``, stay (N,).)"""
-    if (not class_ids and output.ndim == 2 and output.shape[1] == 1 and target.ndim == 1
+    for, when ``reshape`` (see ``_reads_columns``): every dataset gives y as (N,),
+    ``nn.mlp(..., 1)`` outputs (N, 1)."""
+    if (reshape and output.ndim == 2 and output.shape[1] == 1 and target.ndim == 1
             and target.shape[0] == output.shape[0]):
         return target.reshape(-1, 1)
     return target
@@ -195,7 +203,7 @@ def evaluate(model, loss_fn: Callable, X, y, metrics: dict | None = None,
                 targets.append(yb.data)
             out = Tensor(np.concatenate(outs))
             target = Tensor(np.concatenate(targets))
-            loss = loss_fn(out, _as_column(out, target, _loss_takes(loss_fn) == "class logits"))
+            loss = loss_fn(out, _as_column(out, target, _reads_columns(loss_fn)))
             result = {"loss": _loss_value(loss, "evaluate")}
         for name, metric in metrics.items():
             result[name] = float(metric(out, target))
@@ -350,7 +358,7 @@ def _train_epoch(ctx: _Context, loader, loss_fn: Callable, callbacks: list,
                  started: float) -> float:
     """One pass over the loader, one update per batch; the mean loss per sample."""
     history, optimizer = ctx.history, ctx.optimizer
-    class_ids = _loss_takes(loss_fn) == "class logits"
+    columns = _reads_columns(loss_fn)
     total, count = 0.0, 0
     # A diverging run overflows before its loss turns inf; fit reports that itself
     # (NonFiniteLossError), so NumPy's overflow warnings would only be noise.
@@ -359,7 +367,7 @@ def _train_epoch(ctx: _Context, loader, loss_fn: Callable, callbacks: list,
             ctx.step, ctx.batch = step, (xb, yb)
             optimizer.zero_grad()
             ctx.output = ctx.model(xb)
-            ctx.loss = loss_fn(ctx.output, _as_column(ctx.output, yb, class_ids))
+            ctx.loss = loss_fn(ctx.output, _as_column(ctx.output, yb, columns))
             value = _loss_value(ctx.loss, "fit")
             if not np.isfinite(value):
                 history.wall_time = time.perf_counter() - started
