@@ -121,13 +121,13 @@ def test_observers_change_nothing_and_detach_restores():
     expected = model(cr.tensor(X)).data.copy()
     with GradientFlow(model) as flow:
         acts = [m for m in model.modules() if isinstance(m, nn.LeakyReLU)]
-        assert all("forward" in a.__dict__ for a in acts)
+        assert all(len(a._hooks) == 1 and "forward" not in a.__dict__ for a in acts)
         dead = flow.dead_fractions_on(X)
         assert np.isfinite(dead[:3]).all() and np.isnan(dead[3])
         np.testing.assert_array_equal(model(cr.tensor(X)).data, expected)
         assert set(model.state_dict()) == {f"{i}.{p}" for i in (0, 2, 4, 6)
                                            for p in ("weight", "bias")}
-    assert all("forward" not in a.__dict__ for a in acts)
+    assert all("forward" not in a.__dict__ and not a._hooks for a in acts)
     assert np.isnan(GradientFlow(model, track_dead=False).dead_fractions_on(X)).all()
 
 
@@ -200,3 +200,51 @@ def test_table_and_plot_cope_with_what_was_not_measured():
     F.binary_cross_entropy_with_logits(model(cr.tensor(_data()[0])), _data()[1]).backward()
     flow.record()
     assert flow.plot().axes[0].get_yscale() == "log"
+
+
+def _dead_fractions_by_hand(model, X):
+    """Per Linear of an nn.mlp, the fraction of its units after which the ReLU gave <= 0 on
+    every sample, from the activations computed layer by layer (NaN: no ReLU follows)."""
+    h, out = cr.tensor(X), []
+    for module in model:
+        if isinstance(module, nn.Residual):
+            z = module.block[0].forward(h)
+            a = module.block[1].forward(z)
+            out.append(float(np.mean(np.all(a.data <= 0, axis=0))))
+            h = a + h
+            continue
+        h = module.forward(h)
+        if isinstance(module, nn.Linear):
+            out.append(np.nan)
+        else:
+            out[-1] = float(np.mean(np.all(h.data <= 0, axis=0)))
+    return out
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_dead_units_are_seen_through_hooks_with_no_instance_forward(skip):
+    model = _model("relu", depth=4, width=8, skip=skip)
+    for lin in _linears(model)[:-1]:          # push some units below 0 on every sample
+        lin.bias.data[::3] = -3.0
+    X, y = _data()
+    flow = GradientFlow(model)
+    assert not any("forward" in m.__dict__ for m in model.modules())
+    F.binary_cross_entropy_with_logits(model(cr.tensor(X)), y).backward()
+    flow.record()
+    expected = _dead_fractions_by_hand(model, X)
+    assert np.isnan(expected[-1]) and 0 < np.nanmin(expected)          # a non-trivial case
+    np.testing.assert_array_equal(flow.dead_fractions[0], expected)
+    np.testing.assert_array_equal(flow.dead_fractions_on(X), expected)
+    assert not any("forward" in m.__dict__ for m in model.modules())
+    flow.detach()
+    assert not any(m._hooks for m in model.modules())
+
+
+def test_two_monitors_count_dead_units_at_once():
+    model = _model("relu", depth=3)
+    X, _ = _data()
+    first, second = GradientFlow(model), GradientFlow(model)
+    np.testing.assert_array_equal(first.dead_fractions_on(X), second.dead_fractions_on(X))
+    assert np.isfinite(second.dead_fractions_on(X)[:3]).all()
+    first.detach()
+    assert np.isfinite(second.dead_fractions_on(X)[:3]).all()

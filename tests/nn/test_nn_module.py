@@ -1,4 +1,6 @@
 """Module bookkeeping: registration, traversal, modes, state_dict, repr; Parameter in ops."""
+import re
+
 import numpy as np
 import pytest
 
@@ -61,6 +63,20 @@ def test_module_without_super_init_explains():
 
     with pytest.raises(RuntimeError, match=r"super\(\)\.__init__\(\)"):
         Broken()
+
+
+def test_calling_a_module_without_super_init_explains():
+    class Square(nn.Module):
+        def __init__(self):                      # assigns nothing, so nothing complains
+            pass
+
+        def forward(self, x):
+            return x ** 2
+
+    square = Square()
+    with pytest.raises(AttributeError, match=r"'Square' object has no attribute '_hooks': "
+                                             r"its __init__ must call super\(\)\.__init__\(\)"):
+        square(cr.ones(1))
 
 
 def test_train_eval_reach_every_submodule():
@@ -219,8 +235,8 @@ def test_buffers_apply_children_and_deepcopy():
 
 
 def test_attribute_reads_follow_every_kind_of_reassignment():
-    # Parameters and submodules are mirrored in __dict__ for fast reads; the mirror must
-    # follow assignment, None placeholders, deletion and Sequential.__setitem__.
+    # Parameters and submodules are plain attributes (one store, read fast); registration
+    # must follow assignment, None placeholders, deletion and Sequential.__setitem__.
     layer = nn.Linear(2, 3)
     new_weight = nn.Parameter(np.ones((2, 3), dtype=np.float32))
     layer.weight = new_weight
@@ -236,3 +252,104 @@ def test_attribute_reads_follow_every_kind_of_reassignment():
     assert seq[1] is relu and getattr(seq, "1") is relu
     layer.extra = nn.Tanh()
     assert dict(layer.named_children())["extra"] is layer.extra
+
+
+@pytest.mark.parametrize("bad, shown", [("abc", "str 'abc'"), (None, "NoneType None"),
+                                        ([["a", "b"]], "list [['a', 'b']]"),
+                                        ([[1.0], [2.0, 3.0]], "list [[1.0], [2.0, 3.0]]")])
+def test_load_state_dict_with_non_numeric_values_names_the_key(bad, shown):
+    layer = nn.Linear(2, 1)
+    before = layer.bias.data.copy()
+    state = {"weight": bad, "bias": np.ones(1)}
+    with pytest.raises(ValueError, match=re.escape(
+            f"Linear.load_state_dict: 'weight' must hold numbers, got {shown}")):
+        layer.load_state_dict(state)
+    np.testing.assert_array_equal(layer.bias.data, before)     # nothing was changed
+
+
+# ------------------------------------------------- one store: the attribute is the member
+def _members_of(module):
+    return {kind: dict(getattr(module, store)) for kind, store in
+            (("parameters", "_parameters"), ("buffers", "_buffers"), ("modules", "_modules"))}
+
+
+def test_a_member_is_stored_once_as_a_plain_attribute():
+    layer = nn.Linear(2, 3)
+    assert layer.__dict__["weight"] is layer.weight is layer._parameters["weight"]
+    values = list(layer.__dict__.values())
+    assert sum(v is layer.weight for v in values) == 1     # no second copy anywhere
+    new = nn.Parameter(np.zeros((2, 3), dtype=np.float32))
+    layer._parameters["weight"] = new                      # a view: writes the attribute
+    assert layer.weight is new and dict(layer.named_parameters())["weight"] is new
+    np.testing.assert_array_equal(layer(cr.ones(1, 2)).data, layer.bias.data[None])
+
+
+def test_replacing_a_parameter_by_a_module_and_back():
+    m = TwoLayer()
+    m.scale = nn.Tanh()                                    # a Parameter becomes a submodule
+    assert _members_of(m)["parameters"].keys() == set()
+    assert list(_members_of(m)["modules"]) == ["hidden", "out", "scale"]
+    assert "scale" not in dict(m.named_parameters()) and m.scale is m._modules["scale"]
+    m.hidden = nn.Parameter(cr.ones(2))                    # a submodule becomes a Parameter
+    assert list(_members_of(m)["modules"]) == ["out", "scale"]
+    assert [n for n, _ in m.named_parameters()] == ["hidden", "out.weight", "out.bias"]
+    with pytest.raises(TypeError, match="cannot assign int to submodule 'scale'; expected a "
+                                        "Module or None"):
+        m.scale = 3
+    m.scale = None                                         # a None placeholder stays a member
+    assert "scale" in m._modules and m.scale is None and list(m.children()) == [m.out]
+
+
+def test_plain_attributes_buffers_and_members_do_not_mix():
+    m = TwoLayer()
+    m.plain = cr.ones(2)                                   # a Tensor, not a Parameter: plain
+    assert "plain" not in m._parameters and "plain" not in m._buffers
+    m.plain = nn.Parameter(cr.ones(2))                     # now a parameter, stored once
+    assert m._parameters["plain"] is m.plain and list(m._parameters)[-1] == "plain"
+    m.register_buffer("plain", np.zeros(3))                # re-registered as a buffer
+    assert "plain" not in m._parameters and isinstance(m.plain, cr.Tensor)
+    m.plain = np.arange(3.0)                               # a buffer converts arrays
+    assert isinstance(m.plain, cr.Tensor) and m._buffers["plain"] is m.plain
+    np.testing.assert_array_equal(m.state_dict()["plain"], [0.0, 1.0, 2.0])
+
+
+def test_deleting_a_member_or_a_plain_attribute():
+    m = TwoLayer()
+    del m.scale
+    assert "scale" not in m.__dict__ and "scale" not in m._parameters
+    with pytest.raises(AttributeError, match="'TwoLayer' object has no attribute 'scale'"):
+        m.scale
+    del m._modules["out"]                                  # through the view, the same
+    assert "out" not in m.__dict__ and [n for n, _ in m.named_children()] == ["hidden"]
+    del m.note
+    assert not hasattr(m, "note")
+    with pytest.raises(AttributeError):
+        del m.missing
+    with pytest.raises(KeyError, match="TwoLayer has no parameter 'hidden'"):
+        m._parameters["hidden"]
+    with pytest.raises(KeyError, match="has no parameter 'new'"):
+        m._parameters["new"] = nn.Parameter(cr.ones(1))    # add with register_parameter
+    m.scale = nn.Parameter(cr.ones(1))                     # a deleted name can come back
+    assert [n for n, _ in m.named_parameters()][0] == "scale"
+
+
+def test_copies_and_pickles_keep_one_store():
+    import copy
+    import pickle
+
+    m = TwoLayer()
+    for clone in (copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert clone.hidden.weight is clone.hidden._parameters["weight"]
+        assert clone.hidden.weight is not m.hidden.weight
+        clone.hidden.weight = nn.Parameter(cr.zeros(2, 3))
+        assert not np.any(dict(clone.named_parameters())["hidden.weight"].data)
+        assert np.any(m.hidden.weight.data)                # the original is untouched
+        assert sorted(clone.state_dict()) == sorted(m.state_dict())
+
+
+def test_views_read_like_dicts():
+    m = TwoLayer()
+    assert list(m._modules) == ["hidden", "out"] and len(m._parameters) == 1
+    assert list(m._modules.values()) == [m.hidden, m.out]
+    assert m._parameters.get("missing") is None and "note" not in m._parameters
+    assert repr(m._buffers) == "{}"

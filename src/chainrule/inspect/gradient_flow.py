@@ -28,20 +28,19 @@ each weight, ``on_step_end`` measures the update) or by hand::
     flow.grad_norms                    # (recorded steps, layers) array
     print(flow.table()); flow.plot()
 
-How dead units are seen. chainrule's Modules have no forward hooks, so on construction the
-monitor gives every ``nn.ReLU``/``nn.LeakyReLU`` module inside the model an *instance*
-attribute ``forward`` that calls the class's own forward and notes which units were <= 0 on
-the whole batch; nothing else changes (the output, the graph, the parameters and the
-state_dict are the same). ``detach()`` deletes those attributes again, and ``with
-GradientFlow(model) as flow:`` detaches on exit; ``track_dead=False`` installs nothing. An
-activation belongs to the closest weighted layer before it in ``model.modules()`` order.
+How dead units are seen. On construction the monitor registers a forward hook
+(``register_forward_hook``) on every ``nn.ReLU``/``nn.LeakyReLU`` module inside the model,
+which notes which units were <= 0 on the whole batch; it only looks, so nothing else changes
+(the output, the graph, the parameters and the state_dict are the same). ``detach()``
+removes those hooks, and ``with GradientFlow(model) as flow:`` detaches on exit;
+``track_dead=False`` registers none. An activation belongs to the closest weighted layer
+before it in ``model.modules()`` order. Several monitors can watch one model at once: each
+has its own hooks.
 
 Missing gradients (a layer the loss does not reach) are recorded as NaN, not 0, so they
 cannot be mistaken for a vanished gradient; an exactly-0 norm is a gradient that underflowed.
 Norms are computed in float64, so that the squares of tiny float32 gradients (1e-32, as
-in a 50-layer sigmoid network) do not underflow to a norm of 0 on the way. One monitor per
-model counts dead units at a time: a second one finds the activations already observed and
-reports NaN for them.
+in a 50-layer sigmoid network) do not underflow to a norm of 0 on the way.
 """
 from __future__ import annotations
 
@@ -64,19 +63,17 @@ MAX_LINES = 10          # recorded steps drawn by GradientFlow.plot
 
 
 class _DeadUnitObserver:
-    """Stands in for one activation module's ``forward``: calls the class's forward and
-    keeps, per unit (last axis), whether the output was <= 0 on every sample of the call."""
+    """A forward hook on one activation module: keeps, per unit (last axis), whether the
+    output was <= 0 on every sample of the last call."""
 
     def __init__(self, module: Module) -> None:
-        self.module = module
         self.dead: np.ndarray | None = None     # bool per unit, from the last call
+        self.handle = module.register_forward_hook(self)
 
-    def __call__(self, *args, **kwargs):
-        out = type(self.module).forward(self.module, *args, **kwargs)
+    def __call__(self, module: Module, inputs: tuple, out) -> None:
         data = out.data if isinstance(out, Tensor) else np.asarray(out)
         if data.ndim:
             self.dead = np.all(data.reshape(-1, data.shape[-1]) <= 0, axis=0)
-        return out
 
 
 class GradientFlow(Callback):
@@ -124,18 +121,14 @@ class GradientFlow(Callback):
         for module in self.model.modules():
             if id(module) in modules:
                 current = modules[id(module)]
-            elif isinstance(module, _DEAD_TYPES) and current is not None \
-                    and "forward" not in module.__dict__:
-                observer = _DeadUnitObserver(module)
-                object.__setattr__(module, "forward", observer)
-                self._observers[current].append(observer)
+            elif isinstance(module, _DEAD_TYPES) and current is not None:
+                self._observers[current].append(_DeadUnitObserver(module))
 
     def detach(self) -> None:
-        """Give the activation modules back their own forward (idempotent)."""
+        """Remove the monitor's hooks from the activation modules (idempotent)."""
         for observers in self._observers:
             for obs in observers:
-                if obs.module.__dict__.get("forward") is obs:
-                    object.__delattr__(obs.module, "forward")
+                obs.handle.remove()
         self._observers = [[] for _ in self._layers]
 
     def __enter__(self) -> "GradientFlow":

@@ -37,8 +37,8 @@ class Residual(Module):
         self.shortcut = shortcut
 
     def forward(self, x: Tensor) -> Tensor:
-        out = self.block.forward(x)
-        skip = x if self.shortcut is None else self.shortcut.forward(x)
+        out = self.block(x)
+        skip = x if self.shortcut is None else self.shortcut(x)
         if out.data.shape != skip.data.shape:
             hint = (" (the identity shortcut returns the input unchanged; pass shortcut=, e.g. "
                     "an nn.Linear, that maps the input to the block's output shape)"

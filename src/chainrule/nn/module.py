@@ -1,4 +1,5 @@
-"""``Parameter`` and ``Module``: the bookkeeping every network shares.
+"""``Module``: the bookkeeping every network shares. (``Parameter`` lives in parameter.py and
+how forward hooks run in hooks.py.)
 
 A Module owns parameters (tensors the optimizer updates), buffers (state that is saved but
 not trained, such as BatchNorm's running statistics) and submodules. Assigning one of them
@@ -18,34 +19,21 @@ to an attribute registers it, as in PyTorch::
 """
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+from collections.abc import MutableMapping
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
 from ..tensor import Tensor
+from .hooks import POST, PRE, RemovableHandle, add_hook, call_with_hooks
+from .parameter import Parameter
 
 __all__ = ["Parameter", "Module"]
 
-
-class Parameter(Tensor):
-    """A Tensor that is a trainable part of a Module: it requires a gradient by default,
-    and assigning it to a Module attribute registers it.
-
-    It shares the array of a Tensor it is made from (``Parameter(cr.zeros(3))``); other data
-    becomes an array as in ``cr.tensor`` (Python floats give float32).
-
-    >>> w = nn.Parameter(cr.zeros(2, 3))
-    >>> w.requires_grad, w.shape
-    (True, (2, 3))
-    """
-
-    __slots__ = ()
-
-    def __init__(self, data, requires_grad: bool = True, name: str | None = None):
-        super().__init__(data, requires_grad=requires_grad, name=name)
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
+# The kinds of member a Module registers (the keys of Module._members).
+PARAMETER, BUFFER, MODULE = "parameter", "buffer", "module"
+_LABEL = {PARAMETER: "parameter", BUFFER: "buffer", MODULE: "submodule"}
+_EXPECTED = {PARAMETER: "Parameter", MODULE: "Module"}
 
 
 class IncompatibleKeys(NamedTuple):
@@ -54,69 +42,132 @@ class IncompatibleKeys(NamedTuple):
     unexpected_keys: list
 
 
+class _Members(MutableMapping):
+    """A module's members of one kind (its parameters, buffers or submodules) by name, in
+    registration order: a view, the values being the module's attributes. Assigning to a
+    registered name replaces the value without checks (as PyTorch's
+    ``module._parameters[name] = p``, e.g. to substitute float64 copies in a gradcheck);
+    new members are added with ``register_parameter``/``register_buffer``/``add_module``."""
+
+    __slots__ = ("_module", "_kind")
+
+    def __init__(self, module: "Module", kind: str) -> None:
+        self._module, self._kind = module, kind
+
+    def _check(self, name: str) -> None:
+        if name not in self._module._members[self._kind]:
+            raise KeyError(f"{type(self._module).__name__} has no {_LABEL[self._kind]} "
+                           f"{name!r}")
+
+    def __getitem__(self, name: str):
+        self._check(name)
+        return self._module.__dict__[name]
+
+    def __setitem__(self, name: str, value) -> None:
+        self._check(name)
+        self._module.__dict__[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        self._check(name)
+        self._module._forget(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._module._members[self._kind]))
+
+    def __len__(self) -> int:
+        return len(self._module._members[self._kind])
+
+    def __repr__(self) -> str:
+        return repr(dict(self._module._named(self._kind)))
+
+
 class Module:
     """Base class of every layer and network. Subclasses call ``super().__init__()`` first,
-    assign parameters and submodules as attributes, and define ``forward``."""
+    assign parameters and submodules as attributes, and define ``forward``. Call a module
+    as ``module(x)``: that runs its forward hooks (``register_forward_hook``) around
+    ``forward``."""
 
     training: bool
 
     def __init__(self) -> None:
-        object.__setattr__(self, "_parameters", {})
-        object.__setattr__(self, "_buffers", {})
-        object.__setattr__(self, "_non_persistent", set())
-        object.__setattr__(self, "_modules", {})
-        object.__setattr__(self, "training", True)
+        d = self.__dict__
+        # kind -> {name: None}: the names of the members of each kind, in registration order
+        d["_members"] = {PARAMETER: {}, BUFFER: {}, MODULE: {}}
+        d["_non_persistent"] = set()
+        d["_hooks"] = {}            # see hooks.py
+        d["training"] = True
 
     # ------------------------------------------------------------ registration
+    # One store: a parameter, buffer or submodule is a plain instance attribute, so reading
+    # ``self.weight`` (on every forward pass) is an ordinary attribute lookup; ``_members``
+    # records only which attributes are members, of which kind, in which order.
+    # ``_parameters``, ``_buffers`` and ``_modules`` are views of them (PyTorch's names).
     def __setattr__(self, name: str, value) -> None:
-        if "_parameters" not in self.__dict__:
+        if "_members" not in self.__dict__:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning "
                                f"attributes (assigning {name!r})")
         if isinstance(value, Parameter):
-            self.register_parameter(name, value)
-        elif isinstance(value, Module):
-            self.add_module(name, value)
-        elif name in self._parameters:
-            if value is not None:
-                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
-                                f"parameter {name!r}; expected a Parameter or None")
-            self._parameters[name] = self.__dict__[name] = None
-        elif name in self._modules:
-            if value is not None:
-                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
-                                f"submodule {name!r}; expected a Module or None")
-            self._modules[name] = self.__dict__[name] = None
-        elif name in self._buffers:
-            self._buffers[name] = self.__dict__[name] = _as_buffer(self, name, value)
-        else:
+            return self.register_parameter(name, value)
+        if isinstance(value, Module):
+            return self.add_module(name, value)
+        kind = self._kind_of(name)
+        if kind is None:
             object.__setattr__(self, name, value)
+        elif kind == BUFFER:
+            self.__dict__[name] = _as_buffer(self, name, value)
+        elif value is None:                  # allowed, as in PyTorch (e.g. no bias)
+            self.__dict__[name] = None
+        else:
+            raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} to "
+                            f"{_LABEL[kind]} {name!r}; expected a {_EXPECTED[kind]} or None")
 
-    # Parameters, buffers and submodules live in their stores (which keep their order
-    # and kind) and are mirrored in the instance __dict__, so reading ``self.weight``
-    # is a plain attribute lookup: it happens on every forward pass.
     def __getattr__(self, name: str):
-        # Called only when normal lookup fails (e.g. during unpickling).
-        for store in ("_parameters", "_buffers", "_modules"):
-            items = self.__dict__.get(store)
-            if items is not None and name in items:
-                return items[name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        # Reached only when normal lookup fails: say why Module's own state is missing.
+        hint = (": its __init__ must call super().__init__() first"
+                if name in ("_members", "_hooks", "_non_persistent") else "")
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'{hint}")
 
     def __delattr__(self, name: str) -> None:
-        for store in (self._parameters, self._buffers, self._modules):
-            if name in store:
-                del store[name]
-                self._non_persistent.discard(name)
-                self.__dict__.pop(name, None)
-                return
-        object.__delattr__(self, name)
+        if self._kind_of(name) is not None:
+            self._forget(name)
+        else:
+            object.__delattr__(self, name)
 
     def _forget(self, name: str) -> None:
-        """Drop name from every store and from the plain attributes."""
-        for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+        """Drop name as a member and as an attribute."""
+        for names in self._members.values():
+            names.pop(name, None)
         self._non_persistent.discard(name)
         self.__dict__.pop(name, None)
+
+    def _register(self, kind: str, name: str, value) -> None:
+        self._forget(name)
+        self._members[kind][name] = None
+        self.__dict__[name] = value
+
+    def _kind_of(self, name: str) -> str | None:
+        """PARAMETER, BUFFER or MODULE if name is a member, else None."""
+        for kind, names in self._members.items():
+            if name in names:
+                return kind
+        return None
+
+    def _named(self, kind: str) -> list[tuple[str, object]]:
+        """(name, value) of this module's own members of one kind, in registration order."""
+        d = self.__dict__
+        return [(name, d[name]) for name in self._members[kind]]
+
+    @property
+    def _parameters(self) -> "_Members":
+        return _Members(self, PARAMETER)
+
+    @property
+    def _buffers(self) -> "_Members":
+        return _Members(self, BUFFER)
+
+    @property
+    def _modules(self) -> "_Members":
+        return _Members(self, MODULE)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or a None placeholder, as ``Linear(bias=False)`` does)."""
@@ -124,15 +175,13 @@ class Module:
             raise TypeError(f"{type(self).__name__}.register_parameter: {name!r} must be a "
                             f"Parameter or None, got {type(param).__name__}")
         _check_name(self, name)
-        self._forget(name)
-        self._parameters[name] = self.__dict__[name] = param
+        self._register(PARAMETER, name, param)
 
     def register_buffer(self, name: str, value, persistent: bool = True) -> None:
         """Add state that is not trained but belongs to the module (it is saved by
         ``state_dict`` unless persistent=False). Arrays become Tensors without gradient."""
         _check_name(self, name)
-        self._forget(name)
-        self._buffers[name] = self.__dict__[name] = _as_buffer(self, name, value)
+        self._register(BUFFER, name, _as_buffer(self, name, value))
         if not persistent:
             self._non_persistent.add(name)
 
@@ -142,8 +191,7 @@ class Module:
             raise TypeError(f"{type(self).__name__}.add_module: {name!r} must be a Module or "
                             f"None, got {type(module).__name__}")
         _check_name(self, name)
-        self._forget(name)
-        self._modules[name] = self.__dict__[name] = module
+        self._register(MODULE, name, module)
 
     # --------------------------------------------------------------- traversal
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
@@ -157,7 +205,7 @@ class Module:
             seen.add(id(module))
             yield name, module
             children = [(f"{name}.{n}" if name else n, m)
-                        for n, m in module._modules.items() if m is not None]
+                        for n, m in module._named(MODULE) if m is not None]
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator["Module"]:
@@ -166,7 +214,7 @@ class Module:
 
     def named_children(self) -> Iterator[tuple[str, "Module"]]:
         """The direct submodules, with their attribute names."""
-        for name, module in self._modules.items():
+        for name, module in self._named(MODULE):
             if module is not None:
                 yield name, module
 
@@ -174,11 +222,11 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def _named_members(self, store: str, recurse: bool):
+    def _named_members(self, kind: str, recurse: bool):
         seen = set()
         modules = self.named_modules() if recurse else [("", self)]
         for prefix, module in modules:
-            for name, value in getattr(module, store).items():
+            for name, value in module._named(kind):
                 if value is None or id(value) in seen:
                     continue
                 seen.add(id(value))
@@ -187,7 +235,7 @@ class Module:
     def named_parameters(self, recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         """(dotted name, parameter) pairs, e.g. ``('0.weight', ...)`` in a Sequential; a
         parameter shared by two layers is listed once."""
-        return self._named_members("_parameters", recurse)
+        return self._named_members(PARAMETER, recurse)
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every parameter once: what an optimizer is given."""
@@ -195,7 +243,7 @@ class Module:
             yield p
 
     def named_buffers(self, recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
-        return self._named_members("_buffers", recurse)
+        return self._named_members(BUFFER, recurse)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse):
@@ -259,10 +307,10 @@ class Module:
         out = {}
         for prefix, module in self.named_modules():
             dot = prefix + "." if prefix else ""
-            for name, p in module._parameters.items():
+            for name, p in module._named(PARAMETER):
                 if p is not None:
                     out[dot + name] = p
-            for name, b in module._buffers.items():
+            for name, b in module._named(BUFFER):
                 if b is not None and name not in module._non_persistent:
                     out[dot + name] = b
         return out
@@ -286,8 +334,11 @@ class Module:
         values = {}
         for key, target in targets.items():
             if key in state:
-                value = np.asarray(state[key].data if isinstance(state[key], Tensor)
-                                   else state[key])
+                value = _numbers(state[key])
+                if value is None:
+                    problems.append(f"{key!r} must hold numbers, got "
+                                    f"{_short_repr(state[key])}")
+                    continue
                 if value.shape != target.shape:
                     problems.append(f"shape mismatch for {key!r}: the checkpoint has "
                                     f"{value.shape}, the model has {target.shape}")
@@ -303,7 +354,29 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} defines no forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._hooks:                  # the one check a module without hooks pays
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, args)`` before every forward (args: the positional inputs,
+        a tuple); a non-None return replaces them (a single value becomes a 1-tuple).
+
+        >>> handle = layer.register_forward_pre_hook(lambda m, args: (args[0] * 2,))
+        """
+        return add_hook(self, PRE, hook, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after every forward; a non-None return
+        replaces the output. Returns a handle: ``handle.remove()`` unregisters the hook.
+        Hooks run when the module is called, ``module(x)`` (containers call their children
+        that way), in registration order; they are not part of ``state_dict``.
+
+        >>> seen = []
+        >>> handle = layer.register_forward_hook(lambda m, args, out: seen.append(out.shape))
+        >>> layer(cr.ones(5, 3)); handle.remove()          # seen == [(5, 2)]
+        """
+        return add_hook(self, POST, hook, "register_forward_hook")
 
     # ------------------------------------------------------------------- repr
     def extra_repr(self) -> str:
@@ -312,12 +385,26 @@ class Module:
 
     def __repr__(self) -> str:
         lines = [f"({name}): " + _indent(repr(module))
-                 for name, module in self._modules.items() if module is not None]
+                 for name, module in self._named(MODULE) if module is not None]
         extra = self.extra_repr()
         if not lines:
             return f"{type(self).__name__}({extra})"
         body = ([extra] if extra else []) + lines
         return f"{type(self).__name__}(\n" + "".join(f"  {line}\n" for line in body) + ")"
+
+
+def _numbers(value) -> np.ndarray | None:
+    """value (an array, a Tensor, nested lists) as a numeric array; None if it is not one."""
+    try:
+        arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except ValueError:      # ragged nested lists
+        return None
+    return arr if arr.dtype.kind in "biuf" else None
+
+
+def _short_repr(value) -> str:
+    text = f"{type(value).__name__} {value!r}"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _indent(text: str) -> str:
