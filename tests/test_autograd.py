@@ -223,3 +223,118 @@ def test_hooks_fire_in_every_pass_that_reaches_the_tensor():
     (gg,) = cr.grad(g, x)                          # 12 h + 3 * (12 x) * 2x, tripled via h
     assert seen == [(cr.Tensor, 8.0), (cr.Tensor, 24.0)]
     assert (g.item(), gg.item()) == (96.0, 336.0)
+
+
+# ------------------------------------------------------------------ observer
+class Recorder(cr.autograd.BackwardObserver):
+    """Everything a pass shows, as plain numbers."""
+
+    def __init__(self):
+        self.order, self.nodes, self.edges = [], {}, []
+
+    def on_start(self, order):
+        self.order = [t.name or t.op for t in order]
+
+    def on_node(self, node, grad):
+        self.nodes[node.name or node.op] = float(grad)
+
+    def on_edge(self, node, input, upstream, local, contribution, slot):
+        self.edges.append((node.op, input.name or input.op, slot, float(upstream),
+                           float(local), float(contribution)))
+
+
+def leaves(**values):
+    return [cr.tensor(v, dtype=cr.float64, requires_grad=True, name=k)
+            for k, v in values.items()]
+
+
+def test_an_observer_sees_every_node_and_edge_of_the_real_pass():
+    x, y, z = leaves(x=3.0, y=-4.0, z=5.0)
+    seen = Recorder()
+    cr.autograd.run_backward([(x + y) * z], [None], observer=seen)
+    assert seen.order == ["mul", "z", "add", "y", "x"]
+    assert seen.nodes == {"mul": 1.0, "z": -1.0, "add": 5.0, "y": 5.0, "x": 5.0}
+    assert seen.edges == [("mul", "add", 0, 1.0, 5.0, 5.0), ("mul", "z", 1, 1.0, -1.0, -1.0),
+                          ("add", "x", 0, 5.0, 1.0, 5.0), ("add", "y", 1, 5.0, 1.0, 5.0)]
+    assert (x.grad.item(), y.grad.item(), z.grad.item()) == (5.0, 5.0, -1.0)   # a real pass
+
+
+def test_a_looking_pass_writes_no_grad_runs_no_hook_and_keeps_the_graph():
+    x, w = leaves(x=2.0, w=3.0)
+    h = x * w
+    h.name = "h"
+    fired = []
+    h.register_hook(lambda g: fired.append(g.item()) or g * 10)
+    f = h * h
+    seen = Recorder()
+    cr.autograd.run_backward([f], [None], retain_graph=True, observer=seen,
+                             accumulate=False, run_hooks=False)
+    assert x.grad is None and w.grad is None and fired == []
+    assert seen.nodes == {"mul": 1.0, "h": 12.0, "x": 36.0, "w": 24.0}   # hook not applied
+    f.backward()                                        # the graph is still there
+    assert fired == [12.0] and x.grad.item() == 360.0   # and the real pass runs the hook
+
+
+def test_x_times_x_shows_two_edges_told_apart_by_slot():
+    (x,) = leaves(x=3.0)
+    seen = Recorder()
+    cr.autograd.run_backward([x * x], [None], observer=seen, accumulate=False)
+    assert seen.edges == [("mul", "x", 0, 1.0, 3.0, 3.0), ("mul", "x", 1, 1.0, 3.0, 3.0)]
+    assert seen.nodes["x"] == 6.0 and x.grad is None
+
+
+def test_the_local_derivative_is_exact_when_the_upstream_is_zero():
+    # contribution / upstream would be 0 / 0 here; the observer applies the rule to 1.
+    x, w = leaves(x=3.0, w=0.1)
+    seen = Recorder()
+    cr.autograd.run_backward([(x * w) * 0.0], [None], observer=seen, accumulate=False)
+    inner = [e for e in seen.edges if e[1] in ("x", "w")]
+    assert inner == [("mul", "x", 0, 0.0, 0.1, 0.0), ("mul", "w", 1, 0.0, 3.0, 0.0)]
+
+
+def counting(node):
+    """Count the calls of node's backward rule."""
+    rule, calls = node._backward, []
+
+    def counted(xp, g, out, *inputs):
+        calls.append(g)
+        return rule(xp, g, out, *inputs)
+    node._backward = counted
+    return calls
+
+
+def test_the_rule_is_called_once_per_scalar_node_when_the_upstream_is_one():
+    x, w = leaves(x=3.0, w=0.5)
+    h = x * w
+    f = h * 2.0
+    at_h, at_f = counting(h), counting(f)
+    cr.autograd.run_backward([f], [None], retain_graph=True, observer=Recorder(),
+                             accumulate=False)
+    assert len(at_f) == 1                      # upstream 1: the contributions are the locals
+    assert len(at_h) == 2                      # upstream 2: once more, on 1 (observer's cost)
+    cr.autograd.run_backward([f], [None], accumulate=False)
+    assert len(at_f) == 2 and len(at_h) == 3   # no observer: once each
+
+
+def test_tensor_nodes_have_no_local_and_recorded_passes_give_array_locals():
+    x = cr.tensor([1.0, 2.0], dtype=cr.float64, requires_grad=True)
+
+    found = []
+
+    class Locals(cr.autograd.BackwardObserver):
+        def on_edge(self, node, input, upstream, local, contribution, slot):
+            found.append((node.op, None if local is None else type(local), type(contribution)))
+
+    cr.autograd.run_backward([(x * x).sum()], [None], observer=Locals(), create_graph=True)
+    assert found == [("sum", np.ndarray, cr.Tensor), ("mul", None, cr.Tensor),
+                            ("mul", None, cr.Tensor)]
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_a_freed_graph_raises_its_own_error_type():
+    (x,) = leaves(x=2.0)
+    f = x * x
+    f.backward()
+    with pytest.raises(cr.autograd.GraphFreedError, match="retain_graph=True") as info:
+        f.backward()
+    assert isinstance(info.value, RuntimeError)

@@ -24,7 +24,7 @@ from .device import device, get_default_device, set_default_device
 from . import accelerator, cuda  # noqa: F401
 from .ops import (abs, add, clamp, clip, clone, concat, cos, div, exp, flatten, leaky_relu, log,
                   log_softmax, logsumexp, matmul, maximum, mean, minimum, mm, mul, neg,
-                  permute, pow, relu, reshape, sigmoid, sin, softmax, sqrt, squeeze, stack,
+                  permute, pow, relu, reshape, sigmoid, sin, softmax, softplus, sqrt, squeeze, stack,
                   sub, sum, t, tanh, transpose, unsqueeze, where)
 from .ops import max, min, var  # noqa: F401  (shadow builtins only inside this namespace)
 
@@ -55,6 +55,6 @@ __all__ = [
     "GradcheckError", "exp", "log", "sqrt", "abs", "sum", "mean", "max", "min", "var",
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "concat", "cat", "stack",
     "where", "clip", "clamp", "maximum", "minimum", "sigmoid", "tanh", "relu", "leaky_relu",
-    "softmax", "log_softmax", "logsumexp", "matmul", "nn", "data", "datasets", "optim", "train", "save", "load",
+    "softmax", "log_softmax", "softplus", "logsumexp", "matmul", "nn", "data", "datasets", "optim", "train", "save", "load",
     "inspect", "expr", "descend", "lab", "__version__",
 ]

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import ops, versions
 from .grad_mode import _state, no_grad
-from .tensor import Tensor, _new, lift, result
+from .tensor import Tensor, fresh, lift, result
 
 __all__ = ["add_", "sub_", "mul_", "div_", "fill_", "copy_", "clamp_", "setitem"]
 
@@ -92,8 +92,8 @@ def _renew_views(t: Tensor, now: int) -> None:
     views = versions.views_of(t)
     if views:
         later = versions.tick()
-        for view, base, backward, view_op, _ in views:
-            _renew_view(view, base, backward, view_op, later)
+        for view, base, rule, view_op, _ in views:
+            _renew_view(view, base, rule, view_op, later)
 
 
 def _apply_to_view(t: Tensor, op: str, compute, operands, keeps_self: bool, view) -> Tensor:
@@ -121,7 +121,7 @@ def _apply_to_view(t: Tensor, op: str, compute, operands, keeps_self: bool, view
     forward(inside)[...] = True
     keep = (~inside).astype(base.dtype if base.dtype.kind == "f" else np.float32)
 
-    def backward(g, out):
+    def backward(xp, g, out, *inputs):   # a rule (see ops/xp.py)
         return (g * keep if old_base.requires_grad else None,
                 forward(g) if new.requires_grad else None)
 
@@ -131,13 +131,13 @@ def _apply_to_view(t: Tensor, op: str, compute, operands, keeps_self: bool, view
     return t
 
 
-def _renew_view(view: Tensor, base: Tensor, backward, op: str, now: int) -> None:
+def _renew_view(view: Tensor, base: Tensor, rule, op: str, now: int) -> None:
     """A view of a tensor just changed in place shows the new values, so from now on it is a
     view of the base's new node; ops that used it before still reach the old one."""
     if not base.requires_grad:
         return
     view._prior = (now, _old_node(view))
-    view._parents, view._backward, view._op = (base,), backward, op
+    view._parents, view._backward, view._op = (base,), rule, op
     view._epoch, view._saved = now, "view"
     view.requires_grad, view._hooks = True, None
 
@@ -162,10 +162,8 @@ def _write(t: Tensor, data: np.ndarray, op: str) -> None:
 def _old_node(t: Tensor) -> Tensor:
     """A new object standing for t as it was: the same array and node, for the ops that
     used t's old value (their version checks see the write through the shared array)."""
-    old = _new(Tensor)
-    old.data, old.grad, old.name = t.data, None, t.name
-    old._hooks, old._retains_grad = t._hooks, False
-    old.requires_grad = t.requires_grad
+    old = fresh(t.data)
+    old.name, old._hooks, old.requires_grad = t.name, t._hooks, t.requires_grad
     old._parents, old._backward, old._op = t._parents, t._backward, t._op
     if t._backward is not None:
         old._epoch, old._saved = t._epoch, t._saved

@@ -1,9 +1,11 @@
 """The Tensor, and how an op records itself in the graph.
 
-A Tensor holds a NumPy array. An op that gets an input which requires a gradient
-records a node (``result``): the output remembers its inputs (``_parents``) and one
-function (``_backward``) that turns the upstream gradient into one gradient per input,
-``upstream x local``. The backward pass that walks these nodes is in ``autograd.py``.
+A Tensor holds a NumPy array. Every Tensor an op returns is made by ``fresh`` (or by
+``result``, which spells it out). An op that gets an input which requires a gradient
+records a node (``result``): the output remembers its inputs (``_parents``) and the op's
+rule (``_backward``), which turns the upstream gradient into one gradient per input,
+``upstream x local`` (see ``ops/xp.py``). The backward pass that walks these nodes is in
+``autograd.py``.
 """
 from __future__ import annotations
 
@@ -13,19 +15,7 @@ import numpy as np
 
 from .grad_mode import _state
 
-__all__ = ["Tensor", "val"]
-
-
-def val(x):
-    """What a backward rule computes with.
-
-    In a plain backward pass it is the Tensor's array; when the backward pass is
-    itself recorded (``create_graph=True``) it is the Tensor, so the very same rule
-    builds a differentiable graph. Anything that is not a Tensor passes through.
-    """
-    if isinstance(x, Tensor) and not _state["differentiable_backward"]:
-        return x.data
-    return x
+__all__ = ["Tensor", "fresh", "result"]
 
 
 def as_array(data, dtype=None, op: str = "tensor") -> np.ndarray:
@@ -97,15 +87,8 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad: bool = False, name: str | None = None, dtype=None):
-        self.data = as_array(data, dtype)
-        self.grad = None
+        _init_slots(self, as_array(data, dtype))
         self.name = name
-        self._parents = ()
-        self._backward = None
-        self._op = None
-        self._hooks = None
-        self._retains_grad = False
-        self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -200,9 +183,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same data, cut from the graph."""
-        out = Tensor.__new__(Tensor)
-        _init_result(out, self.data)
-        return out
+        return fresh(self.data)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None, as PyTorch does)."""
@@ -257,6 +238,10 @@ class Tensor:
     def __rmatmul__(self, other): return ops.matmul(other, self)
     def __neg__(self): return ops.neg(self)
     def __pos__(self): return self
+    def __invert__(self):   # logical not of a boolean mask (bitwise for integers), no gradient
+        if self.data.dtype.kind not in "biu":
+            raise TypeError(f"~: defined for boolean and integer tensors, got dtype {self.dtype}")
+        return fresh(~self.data)
     def __getitem__(self, index): return ops.getitem(self, index)
 
     # Comparisons give boolean tensors and carry no gradient.
@@ -410,46 +395,57 @@ def _scaled(other, alpha):
 
 
 # ------------------------------------------------------------------ recording
-def _init_result(out: Tensor, data) -> None:
-    out.data = data if type(data) is np.ndarray else np.asarray(data)
-    out.grad = None
-    out.name = None
-    out._hooks = None
-    out._retains_grad = False
-    out.requires_grad = False
-    out._parents = ()
-    out._backward = None
-    out._op = None
+def _init_slots(t: Tensor, data: np.ndarray) -> Tensor:
+    """The one place a Tensor's slots are set: data, and nothing recorded."""
+    t.data = data
+    t.grad = t.name = t._hooks = t._backward = t._op = None
+    t.requires_grad = t._retains_grad = False
+    t._parents = ()
+    return t
 
 
-def result(data, parents: tuple, backward: Callable, op: str, saved: str | None = None) -> Tensor:
+_new = object.__new__
+
+
+def fresh(data) -> Tensor:
+    """A new Tensor around an array (not copied), outside any graph: the factory every op
+    result, gradient and constant is made with.
+
+    >>> fresh(np.zeros(3)).requires_grad
+    False
+    """
+    return _init_slots(_new(Tensor), data if type(data) is np.ndarray else np.asarray(data))
+
+
+def result(data, parents: tuple, rule: Callable, op: str, saved: str | None = None,
+           fast: Callable | None = None) -> Tensor:
     """Wrap an op's output array; record the node only if grad mode is on and some
     input requires a gradient (so inference and ``no_grad`` build nothing).
 
-    ``saved`` says which values the backward reads, so that an in-place change to one of
-    them is caught (see ``versions.py`` for the spellings; None assumes all inputs and the
-    output)."""
+    ``rule(xp, g, out, *inputs)`` is the op's backward, written once for both passes (see
+    ``ops/xp.py``). ``fast``, with the same signature, replaces it in a plain pass: a fused
+    NumPy kernel, which must say next to it what the benchmark measured it to gain.
+    ``saved`` says which values the rule reads, so that an in-place change to one of them is
+    caught (see ``versions.py`` for the spellings; None assumes all inputs and the output).
+    """
+    # fresh(data), spelled out: this runs once per op, and the two calls saved are about
+    # 100 ns of an add of two 0-d tensors (2-4 us), measured
     out = _new(Tensor)
     out.data = data if type(data) is np.ndarray else np.asarray(data)
-    out.grad = out.name = out._hooks = None
-    out._retains_grad = False
+    out.grad = out.name = out._hooks = out._backward = out._op = None
+    out.requires_grad = out._retains_grad = False
+    out._parents = ()
     if _state["grad_enabled"]:
         for p in parents:
             if p.requires_grad:
                 out.requires_grad = True
                 out._parents = parents
-                out._backward = backward
+                out._backward = rule if fast is None else _xp.with_fast_path(rule, fast)
                 out._op = op
                 out._epoch = _state["clock"]
                 out._saved = saved
-                return out
-    out.requires_grad = False
-    out._parents = ()
-    out._backward = out._op = None
+                break
     return out
-
-
-_new = object.__new__   # (result() is called once per op: every lookup counts)
 
 
 def lift(x, like: Tensor | None = None) -> Tensor:
@@ -472,9 +468,7 @@ def lift(x, like: Tensor | None = None) -> Tensor:
             arr = np.asarray(x, dtype=dt if dt.kind in "iu" else np.int64)
     else:
         arr = as_array(x, op="tensor")
-    out = Tensor.__new__(Tensor)
-    _init_result(out, arr)
-    return out
+    return fresh(arr)
 
 
 # The ops and the backward pass live in their own modules and need the Tensor class
@@ -482,3 +476,4 @@ def lift(x, like: Tensor | None = None) -> Tensor:
 from . import autograd, inplace, ops, versions  # noqa: E402
 from . import device as device_mod  # noqa: E402
 from . import grad_fn as grad_fn_mod  # noqa: E402
+from .ops import xp as _xp  # noqa: E402

@@ -105,6 +105,31 @@ def test_trace_after_a_freeing_backward_says_what_to_do():
         inspect.trace(f)
 
 
+def test_a_freed_graph_raises_graph_freed_error_from_the_engine():
+    f, _ = worked_example_1()
+    f.backward()
+    with pytest.raises(cr.autograd.GraphFreedError, match="inspect.trace") as info:
+        inspect.trace(f)
+    assert isinstance(info.value, RuntimeError)                  # old pytest.raises still hold
+    assert isinstance(info.value.__cause__, cr.autograd.GraphFreedError)   # the engine's
+
+
+def test_the_trace_runs_no_hook_and_records_the_engines_own_pass():
+    x, w = leaf(2.0, "x"), leaf(3.0, "w")
+    h = x * w
+    fired = []
+    h.register_hook(lambda g: fired.append(g.item()) or g * 10)
+    t = inspect.trace(h * h)
+    assert fired == [] and t.gradients() == {"x": 36.0, "w": 24.0}
+
+
+def test_locals_stay_exact_where_the_upstream_is_zero():
+    x, w = leaf(3.0, "x"), leaf(0.1, "w")
+    t = inspect.trace((x * w) * 0.0)
+    assert {t.node(e.input).label: (float(e.upstream), float(e.local)) for e in t.edges
+            if e.input in (1, 2)} == {"x": (0.0, 0.1), "w": (0.0, 3.0)}
+
+
 def test_trace_after_backward_with_retain_graph_works():
     f, (x, y, z) = worked_example_1()
     f.backward(retain_graph=True)

@@ -1,18 +1,18 @@
 """A trace of a scalar's graph: every node's forward value and gradient, in the order the
 backward pass visits them, and ``upstream x local = contribution`` on every edge.
 
-The trace runs its own backward pass with the ops' own backward rules, exactly as
-``Tensor.backward`` does: topological order from the output, seed 1, and for each node in
-reverse order its complete upstream gradient, handed to each input as the contribution
-the node's rule returns; an input's gradient is the sum of the contributions reaching it.
-It keeps every intermediate number instead of only the leaves' sums, and it only reads the
-graph: no ``.grad`` changes, nothing is freed, ``backward()`` still works afterwards.
+The trace records the engine's own backward pass (``autograd.run_backward`` with an
+observer): topological order from the output, seed 1, and for each node in reverse order
+its complete upstream gradient, handed to each input as the contribution the node's rule
+returns; an input's gradient is the sum of the contributions reaching it. It keeps every
+intermediate number instead of only the leaves' sums, and it only reads the graph: the
+pass writes no ``.grad`` and frees nothing, so ``backward()`` still works afterwards.
 Hooks registered with ``register_hook`` are not run.
 
 For an edge out of a scalar node the local derivative d(node)/d(input) is the rule applied
-to an upstream of 1, which is exact because every rule is linear in the upstream. For an
-edge out of a tensor node the local derivative is a Jacobian; the rule applies it to the
-upstream without forming it, so the trace keeps its size and the contribution.
+to an upstream of 1 (the engine's observer computes it; see ``_local_derivatives``). For
+an edge out of a tensor node the local derivative is a Jacobian; the rule applies it to
+the upstream without forming it, so the trace keeps its size and the contribution.
 
 >>> x = cr.tensor(3.0, requires_grad=True, name="x")
 >>> y = cr.tensor(-4.0, requires_grad=True, name="y")
@@ -26,14 +26,12 @@ from __future__ import annotations
 
 import weakref
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 
-from ..grad_mode import backward_mode
-from ..autograd import topological_order
+from ..autograd import BackwardObserver, GraphFreedError, run_backward
 from ..tensor import Tensor
 from . import render
 
@@ -215,7 +213,7 @@ def trace(output: Tensor, params=None) -> GraphTrace:
     variables are labelled v1, v2, ... in forward order.
 
     Call it before ``output.backward()``, or after ``backward(retain_graph=True)``: a plain
-    ``backward()`` frees the values the rules need (the error says so).
+    ``backward()`` frees the values the rules need (a ``GraphFreedError`` says so).
 
     >>> t = cr.inspect.trace(loss, params=model)      # then loss.backward() as usual
     """
@@ -227,30 +225,21 @@ def trace(output: Tensor, params=None) -> GraphTrace:
     given = _param_names(params)
     forward = _forward_order(output)
     ids = {id(t): i + 1 for i, t in enumerate(forward)}
-    visit = list(reversed(topological_order(output))) if output.requires_grad else []
-
-    grads: dict = {}
-    edges = []
+    seen = _Recorder(ids)
     if output.requires_grad:
-        grads[id(output)] = np.ones_like(output.data)
-    with _plain_backward():
-        for node in visit:
-            g = grads.get(id(node))
-            if g is None or node.is_leaf:
-                continue
-            edges += _hand_down(node, g, ids, grads)
+        _watch_backward(output, seen)
 
     labels = _labels(forward, given)
     nodes = []
     for i, t in enumerate(forward):
-        g = grads.get(id(t))
+        g = seen.grads.get(id(t))
         label, unnamed = labels[i]
         nodes.append(TraceNode(
             id=i + 1, label=label, kind=_kind(t), op=t.op, shape=tuple(t.shape),
             value=np.array(t.data, copy=True), grad=None if g is None else np.asarray(g),
             inputs=tuple(ids[id(p)] for p in t.parents), unnamed=unnamed))
     tensors = {id(t): (weakref.ref(t), i + 1) for i, t in enumerate(forward)}
-    return GraphTrace(nodes, [ids[id(t)] for t in visit], edges, ids[id(output)], tensors)
+    return GraphTrace(nodes, seen.order, seen.edges, ids[id(output)], tensors)
 
 
 def _param_names(params) -> dict:
@@ -269,43 +258,41 @@ def _param_names(params) -> dict:
     return {id(t): str(name) for name, t in params.items()}
 
 
-def _hand_down(node: Tensor, g, ids: dict, grads: dict) -> list:
-    """One step of the backward pass at node: one edge per input that needs a gradient."""
-    if not node.parents:
-        raise _freed()
+class _Recorder(BackwardObserver):
+    """What the engine's pass shows, kept by node id: the visiting order, every node's
+    gradient (by ``id(tensor)``) and every edge, in the order the pass computes them."""
+
+    def __init__(self, ids: dict) -> None:
+        self.ids = ids
+        self.order: list = []
+        self.grads: dict = {}
+        self.edges: list = []
+
+    def on_start(self, order: list) -> None:
+        self.order = [self.ids[id(t)] for t in order]
+
+    def on_node(self, node: Tensor, grad) -> None:
+        self.grads[id(node)] = np.asarray(grad)
+
+    def on_edge(self, node, input, upstream, local, contribution, slot: int) -> None:
+        self.edges.append(TraceEdge(
+            self.ids[id(node)], self.ids[id(input)], slot, np.asarray(upstream),
+            None if local is None else np.asarray(local), np.asarray(contribution)))
+
+
+def _watch_backward(output: Tensor, recorder: _Recorder) -> None:
+    """Run the engine's backward pass from output as a look only: no ``.grad`` written, no
+    hook run, the graph kept. NumPy's warnings are silenced; an inf or nan shows up in the
+    trace itself."""
     try:
-        contributions = node._backward(g, node.data)
-        locals_ = (node._backward(np.ones_like(node.data), node.data)
-                   if node.data.size == 1 else None)
-    except RuntimeError as e:
-        if "freed" in str(e):
-            raise _freed() from e
-        raise
-    edges = []
-    for slot, (p, c) in enumerate(zip(node.parents, contributions)):
-        if c is None or not p.requires_grad:
-            continue
-        c = np.asarray(c)
-        local = None if locals_ is None else np.asarray(locals_[slot])
-        edges.append(TraceEdge(ids[id(node)], ids[id(p)], slot, np.asarray(g), local, c))
-        prev = grads.get(id(p))
-        grads[id(p)] = c if prev is None else prev + c     # as the engine adds them
-    return edges
-
-
-def _freed() -> RuntimeError:
-    return RuntimeError(
-        "inspect.trace: this graph was already backpropagated and freed by backward(); "
-        "trace it first and backpropagate after (t = cr.inspect.trace(f); f.backward()), or "
-        "call backward(retain_graph=True) to keep the graph for tracing")
-
-
-@contextmanager
-def _plain_backward():
-    """The state the engine's plain backward pass runs its rules in: arrays, no recording.
-    NumPy's warnings are silenced; an inf or nan shows up in the trace itself."""
-    with backward_mode(False), np.errstate(all="ignore"):
-        yield
+        with np.errstate(all="ignore"):
+            run_backward([output], [None], retain_graph=True, observer=recorder,
+                         accumulate=False, run_hooks=False)
+    except GraphFreedError as e:
+        raise GraphFreedError(
+            "inspect.trace: this graph was already backpropagated and freed by backward(); "
+            "trace it first and backpropagate after (t = cr.inspect.trace(f); f.backward()), "
+            "or call backward(retain_graph=True) to keep the graph for tracing") from e
 
 
 def _forward_order(root: Tensor) -> list:

@@ -10,8 +10,8 @@ in ``nn.functional``).
 >>> loss.backward()
 """
 from . import functional, init
-from .activation import (Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh,
-                         make_activation)
+from .activation import (Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus,
+                         Tanh, make_activation)
 from .blocks import DeepSupervision, DenseBlock, Residual
 from .container import ModuleList, Sequential
 from .dropout import Dropout
@@ -23,6 +23,6 @@ from .normalization import BatchNorm1d, LayerNorm
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "Linear", "Identity", "Flatten",
            "Dropout", "LayerNorm", "BatchNorm1d", "Sigmoid", "Tanh", "ReLU", "LeakyReLU",
-           "Softmax", "LogSoftmax", "make_activation", "Residual", "DenseBlock",
+           "Softmax", "LogSoftmax", "Softplus", "make_activation", "Residual", "DenseBlock",
            "DeepSupervision", "mlp", "MSELoss", "BCELoss", "BCEWithLogitsLoss",
            "CrossEntropyLoss", "functional", "init"]

@@ -7,8 +7,8 @@ from ..tensor import Tensor
 from .layers import Identity
 from .module import Module
 
-__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Identity",
-           "make_activation"]
+__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softplus", "Softmax", "LogSoftmax",
+           "Identity", "make_activation"]
 
 
 class Sigmoid(Module):
@@ -50,6 +50,17 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
 
+class Softplus(Module):
+    """log(1 + e**x), a smooth ReLU whose derivative is sigmoid(x) (never exactly 0).
+
+    >>> nn.Softplus()(cr.tensor([0.0]))      # log 2
+    tensor([0.6931])
+    """
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.softplus(x)
+
+
 class _AlongAxis(Module):
     """An activation that normalises along one axis (``dim=`` accepted for ``axis=``)."""
 
@@ -76,12 +87,12 @@ class LogSoftmax(_AlongAxis):
 
 
 _BY_NAME = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU,
-            "identity": Identity, "linear": Identity}
+            "softplus": Softplus, "identity": Identity, "linear": Identity}
 
 
 def make_activation(activation) -> Module:
     """A fresh activation module from a name ('sigmoid', 'tanh', 'relu', 'leaky_relu',
-    'identity') or from a Module class such as ``nn.ReLU``.
+    'softplus', 'identity') or from a Module class such as ``nn.ReLU``.
 
     >>> nn.make_activation("tanh")
     Tanh()

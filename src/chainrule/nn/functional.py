@@ -4,13 +4,13 @@ the engine, ``linear`` with Linear, the losses in ``nn.losses``); this module ga
 
 >>> loss = F.cross_entropy(F.linear(x, W, b), labels)
 """
-from ..ops import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from ..ops import leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh
 from .dropout import dropout
 from .layers import linear
 from .losses import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                      mse_loss)
 from .normalization import batch_norm, layer_norm
 
-__all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "linear",
+__all__ = ["sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "softplus", "linear",
            "dropout", "layer_norm", "batch_norm", "mse_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy"]

@@ -1,14 +1,8 @@
-"""Small pieces every op's backward shares.
-
-A backward rule receives the upstream gradient either as an ndarray (a plain pass)
-or as a Tensor (``create_graph=True``); the helpers here work on both, so each rule
-is written once.
-"""
+"""Small pieces the ops share: argument checks, dtype promotion and ``sum_to``, which a
+rule may call on arrays and Tensors alike (it uses only methods both have)."""
 from __future__ import annotations
 
 import numpy as np
-
-from ..tensor import Tensor
 
 
 def sum_to(g, shape: tuple):
@@ -22,18 +16,6 @@ def sum_to(g, shape: tuple):
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
-
-
-def expand(g, shape: tuple):
-    """Broadcast g to shape (the backward of a sum)."""
-    if isinstance(g, Tensor):
-        from .shape import broadcast_to
-        return broadcast_to(g, shape)
-    return np.broadcast_to(g, shape)
-
-
-def exp(x):
-    return x.exp() if isinstance(x, Tensor) else np.exp(x)
 
 
 def pop_aliases(op: str, axis, keepdims, kw: dict):

@@ -1,12 +1,13 @@
 """Activation functions, in forms that neither overflow nor warn for inputs of +-1000.
 
-Each backward uses the saved output: sigmoid' = out (1 - out), tanh' = 1 - out**2."""
+Where the derivative is cheapest from the output the rule uses it: sigmoid' = out (1 - out),
+tanh' = 1 - out**2. Rules follow ``ops/xp.py``."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..tensor import Tensor, result
-from ._common import exp, floating, normalize_axes, pop_aliases
+from ._common import floating, normalize_axes, pop_aliases
 
 
 # Beyond these inputs e**-x overflows the dtype.
@@ -28,51 +29,59 @@ def sigmoid_array(x: np.ndarray) -> np.ndarray:
     return np.reciprocal(out, out=out)
 
 
+def _sigmoid_rule(xp, g, out, a):
+    return (g * out * (1 - out),)
+
+
 def sigmoid(a: Tensor) -> Tensor:
     """1 / (1 + e**-a), without overflow for any input.  d/da = out (1 - out), at most
     1/4 (at a = 0)."""
-    x = a.data if a.data.dtype.kind == "f" else a.data.astype(np.float32)
+    return result(sigmoid_array(floating(a.data)), (a,), _sigmoid_rule, "sigmoid", "out")
 
-    def backward(g, out):
-        if isinstance(g, Tensor):               # recorded backward (create_graph)
-            return (g * out * (1 - out),)
-        local = np.subtract(1, out, out=np.empty_like(out))   # one temporary (0-d too)
-        local *= out
-        local *= g
-        return (local,)
 
-    return result(sigmoid_array(x), (a,), backward, "sigmoid", "out")
+def _tanh_rule(xp, g, out, a):
+    return (g * (1 - out * out),)
 
 
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent.  d/da = 1 - out**2."""
-    def backward(g, out):
-        if isinstance(g, Tensor):               # recorded backward (create_graph)
-            return (g * (1 - out * out),)
-        local = np.multiply(out, out, out=np.empty_like(out))   # one temporary (0-d too)
-        np.subtract(1, local, out=local)
-        local *= g
-        return (local,)
+    return result(np.tanh(floating(a.data)), (a,), _tanh_rule, "tanh", "out")
 
-    return result(np.tanh(a.data if a.data.dtype.kind == "f" else floating(a.data)), (a,), backward, "tanh", "out")
+
+def _relu_rule(xp, g, out, a):   # from the output, as PyTorch: 0 where out <= 0 (NaN passes g)
+    return (g * ~(out <= 0),)
 
 
 def relu(a: Tensor) -> Tensor:
     """max(a, 0).  d/da = 1 where a > 0, else 0 (0 at a == 0, as PyTorch)."""
-    def backward(g, out):   # from the output, as PyTorch: 0 where out <= 0 (NaN passes g)
-        return (g * ~((out.data if isinstance(out, Tensor) else out) <= 0),)
-
-    return result(np.maximum(a.data, 0), (a,), backward, "relu", "out")
+    return result(np.maximum(a.data, 0), (a,), _relu_rule, "relu", "out")
 
 
 def leaky_relu(a: Tensor, negative_slope: float = 0.01) -> Tensor:
     """a where a > 0, negative_slope * a elsewhere.  d/da = 1 or negative_slope."""
     slope = np.asarray(negative_slope, dtype=a.data.dtype)
 
-    def backward(g, out):
-        return (g * np.where(a.data > 0, 1, slope).astype(a.data.dtype, copy=False),)
+    def rule(xp, g, out, a):
+        return (xp.where(a > 0, g, g * slope),)
 
-    return result(np.where(a.data > 0, a.data, a.data * slope), (a,), backward, "leaky_relu",
+    return result(np.where(a.data > 0, a.data, a.data * slope), (a,), rule, "leaky_relu",
+                  "in")
+
+
+def softplus(a: Tensor) -> Tensor:
+    """log(1 + e**a), a smooth relu, computed as max(a, 0) + log(1 + e**-|a|) so that it
+    neither overflows nor loses the small values of its far negative tail.
+    d/da = sigmoid(a).
+
+    >>> cr.softplus(cr.tensor([0.0, 100.0]))     # [log 2, 100]
+    tensor([  0.6931, 100.    ])
+    """
+    x = floating(a.data)
+
+    def rule(xp, g, out, a):
+        return (g * xp.sigmoid(a),)
+
+    return result(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))), (a,), rule, "softplus",
                   "in")
 
 
@@ -98,10 +107,10 @@ def softmax(a: Tensor, axis: int = -1, **kw) -> Tensor:
     with np.errstate(invalid="ignore"):
         data = e / e.sum(axis=axis, keepdims=True)
 
-    def backward(g, out):
+    def rule(xp, g, out, a):
         return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
 
-    return result(data, (a,), backward, "softmax", "out")
+    return result(data, (a,), rule, "softmax", "out")
 
 
 def log_softmax(a: Tensor, axis: int = -1, **kw) -> Tensor:
@@ -112,7 +121,7 @@ def log_softmax(a: Tensor, axis: int = -1, **kw) -> Tensor:
     with np.errstate(divide="ignore", invalid="ignore"):
         data = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
 
-    def backward(g, out):
-        return (g - exp(out) * g.sum(axis=axis, keepdims=True),)
+    def rule(xp, g, out, a):
+        return (g - xp.exp(out) * g.sum(axis=axis, keepdims=True),)
 
-    return result(data, (a,), backward, "log_softmax", "out")
+    return result(data, (a,), rule, "log_softmax", "out")

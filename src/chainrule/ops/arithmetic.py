@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, lift, result, val
+from ..tensor import Tensor, lift, result
 from ._common import broadcast_error, promote, sum_to
 
 
@@ -36,33 +36,37 @@ def add(a, b) -> Tensor:
     """a + b.  d/da = 1, d/db = 1."""
     a, b, data = _operands("add", a, b, np.add)
 
-    def backward(g, out):
-        return (sum_to(g, a.shape) if a.requires_grad else None,
-                sum_to(g, b.shape) if b.requires_grad else None)
+    need_a, need_b = a.requires_grad, b.requires_grad
 
-    return result(data, (a, b), backward, "add", "")
+    def rule(xp, g, out, a, b):
+        return (sum_to(g, a.shape) if need_a else None, sum_to(g, b.shape) if need_b else None)
+
+    return result(data, (a, b), rule, "add", "")
 
 
 def sub(a, b) -> Tensor:
     """a - b.  d/da = 1, d/db = -1."""
     a, b, data = _operands("sub", a, b, np.subtract)
 
-    def backward(g, out):
-        return (sum_to(g, a.shape) if a.requires_grad else None,
-                sum_to(-g, b.shape) if b.requires_grad else None)
+    need_a, need_b = a.requires_grad, b.requires_grad
 
-    return result(data, (a, b), backward, "sub", "")
+    def rule(xp, g, out, a, b):
+        return (sum_to(g, a.shape) if need_a else None, sum_to(-g, b.shape) if need_b else None)
+
+    return result(data, (a, b), rule, "sub", "")
 
 
 def mul(a, b) -> Tensor:
     """a * b.  d/da = b, d/db = a."""
     a, b, data = _operands("mul", a, b, np.multiply)
 
-    def backward(g, out):
-        return (sum_to(g * val(b), a.shape) if a.requires_grad else None,
-                sum_to(g * val(a), b.shape) if b.requires_grad else None)
+    need_a, need_b = a.requires_grad, b.requires_grad
 
-    return result(data, (a, b), backward, "mul", "cross")
+    def rule(xp, g, out, a, b):
+        return (sum_to(g * b, a.shape) if need_a else None,
+                sum_to(g * a, b.shape) if need_b else None)
+
+    return result(data, (a, b), rule, "mul", "cross")
 
 
 def div(a, b) -> Tensor:
@@ -72,21 +76,22 @@ def div(a, b) -> Tensor:
     if data.dtype == np.float64 and a.data.dtype.kind in "biu" and b.data.dtype.kind in "biu":
         data = data.astype(np.float32)   # integer / integer is float32, as in PyTorch
 
-    def backward(g, out):
-        gb = val(b)
-        with np.errstate(divide="ignore", invalid="ignore"):   # b == 0: infinite slope
-            return (sum_to(g / gb, a.shape) if a.requires_grad else None,
-                    sum_to(-(g * val(a)) / (gb * gb), b.shape) if b.requires_grad else None)
+    need_a, need_b = a.requires_grad, b.requires_grad
 
-    return result(data, (a, b), backward, "div", "div")
+    def rule(xp, g, out, a, b):
+        with np.errstate(divide="ignore", invalid="ignore"):   # b == 0: infinite slope
+            return (sum_to(g / b, a.shape) if need_a else None,
+                    sum_to(-(g * a) / (b * b), b.shape) if need_b else None)
+
+    return result(data, (a, b), rule, "div", "div")
 
 
 def neg(a: Tensor) -> Tensor:
     """-a.  d/da = -1."""
-    def backward(g, out):
+    def rule(xp, g, out, a):
         return (-g,)
 
-    return result(-a.data, (a,), backward, "neg", "")
+    return result(-a.data, (a,), rule, "neg", "")
 
 
 def pow(a, b) -> Tensor:
@@ -100,29 +105,24 @@ def pow(a, b) -> Tensor:
                          "PyTorch); make the base a float tensor, e.g. x.float() ** -1")
     a, b, data = _operands("pow", a, b, np.power, quiet=True)
 
-    def backward(g, out):
+    need_a, need_b = a.requires_grad, b.requires_grad
+    base, exponent = a.data, b.data      # (constant masks come from these)
+
+    def rule(xp, g, out, a, b):
         ga = gb = None
-        if a.requires_grad:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ga = g * val(b) * val(a) ** (val(b) - 1)
-            if np.any(b.data == 0):   # a**0 is constant: 0, not 0 * 0**-1 = NaN at a == 0
-                from .elementwise import where
-                ga = where(b.data == 0, 0.0, ga) if isinstance(ga, Tensor) else \
-                    np.where(b.data == 0, 0, ga)
-            ga = sum_to(ga, a.shape)
-        if b.requires_grad:
-            flat = (a.data == 0) & (b.data >= 0)     # where a**b stays 0 (or 1) as b moves
-            with np.errstate(divide="ignore", invalid="ignore"):
-                if isinstance(g, Tensor):   # recorded backward: log(a) must stay in the graph
-                    from .elementwise import log, where
-                    local = where(flat, 0.0, out * log(where(flat, 1.0, a)))
-                else:
-                    local = np.where(flat, 0.0, out * np.log(np.where(flat, 1.0, a.data)))
-                    local = local.astype(out.dtype, copy=False)
-                gb = sum_to(g * local, b.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
+                ga = g * b * a ** (b - 1)
+                if np.any(exponent == 0):   # a**0 is constant: 0, not 0 * 0**-1 = NaN at a == 0
+                    ga = xp.where(exponent == 0, 0.0, ga)
+                ga = sum_to(ga, a.shape)
+            if need_b:
+                flat = (base == 0) & (exponent >= 0)   # where a**b stays 0 (or 1) as b moves
+                gb = sum_to(g * xp.where(flat, 0.0, out * xp.log(xp.where(flat, 1.0, a))),
+                            b.shape)
         return ga, gb
 
-    return result(data, (a, b), backward, "pow", "pow")
+    return result(data, (a, b), rule, "pow", "pow")
 
 
 _COMPARISONS = {"lt": np.less, "le": np.less_equal, "gt": np.greater,

@@ -6,84 +6,79 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, lift, result, val
+from ..tensor import Tensor, lift, result
 from ._common import broadcast_error, floating, promote, sum_to
 
 
 def exp(a: Tensor) -> Tensor:
     """e**a.  d/da = e**a (the output itself)."""
-    def backward(g, out):
+    def rule(xp, g, out, a):
         return (g * out,)
 
     with np.errstate(over="ignore"):   # e**x beyond the dtype's range is inf, as it should be
-        data = np.exp(a.data if a.data.dtype.kind == "f" else floating(a.data))
-    return result(data, (a,), backward, "exp", "out")
+        data = np.exp(floating(a.data))
+    return result(data, (a,), rule, "exp", "out")
 
 
 def log(a: Tensor) -> Tensor:
     """Natural log.  d/da = 1/a.  log(0) is -inf and log of a negative number NaN,
     as in NumPy and PyTorch (without NumPy's warning)."""
-    def backward(g, out):
+    def rule(xp, g, out, a):
         with np.errstate(divide="ignore", invalid="ignore"):   # a == 0: infinite slope
-            return (g / val(a),)
+            return (g / a,)
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        data = np.log(a.data if a.data.dtype.kind == "f" else floating(a.data))
-    return result(data, (a,), backward, "log", "in")
+        data = np.log(floating(a.data))
+    return result(data, (a,), rule, "log", "in")
 
 
 def sqrt(a: Tensor) -> Tensor:
     """Square root.  d/da = 1 / (2 sqrt(a)) = 0.5 / out."""
-    def backward(g, out):
+    def rule(xp, g, out, a):
         with np.errstate(divide="ignore", invalid="ignore"):   # a == 0: infinite slope
             return (g * 0.5 / out,)
 
     with np.errstate(invalid="ignore"):
-        data = np.sqrt(a.data if a.data.dtype.kind == "f" else floating(a.data))
-    return result(data, (a,), backward, "sqrt", "out")
+        data = np.sqrt(floating(a.data))
+    return result(data, (a,), rule, "sqrt", "out")
 
 
 def sin(a: Tensor) -> Tensor:
     """sin(a).  d/da = cos(a)."""
-    def backward(g, out):
-        if isinstance(g, Tensor):
-            return (g * cos(val(a)),)
-        with np.errstate(invalid="ignore"):   # the slope at inf is NaN, as in PyTorch
-            return (g * np.cos(a.data),)
+    def rule(xp, g, out, a):   # (the slope at inf is NaN, as in PyTorch)
+        return (g * xp.cos(a),)
 
     with np.errstate(invalid="ignore"):   # sin(inf) is NaN, as in PyTorch
-        data = np.sin(a.data if a.data.dtype.kind == "f" else floating(a.data))
-    return result(data, (a,), backward, "sin", "in")
+        data = np.sin(floating(a.data))
+    return result(data, (a,), rule, "sin", "in")
 
 
 def cos(a: Tensor) -> Tensor:
     """cos(a).  d/da = -sin(a)."""
-    def backward(g, out):
-        if isinstance(g, Tensor):
-            return (-(g * sin(val(a))),)
-        with np.errstate(invalid="ignore"):
-            return (-(g * np.sin(a.data)),)
+    def rule(xp, g, out, a):
+        return (-(g * xp.sin(a)),)
 
     with np.errstate(invalid="ignore"):
-        data = np.cos(a.data if a.data.dtype.kind == "f" else floating(a.data))
-    return result(data, (a,), backward, "cos", "in")
+        data = np.cos(floating(a.data))
+    return result(data, (a,), rule, "cos", "in")
 
 
 def abs(a: Tensor) -> Tensor:
     """|a|.  d/da = sign(a), taken as 0 at a == 0 (as PyTorch)."""
-    def backward(g, out):   # sign(a), and 0 at NaN (as PyTorch), not NumPy's NaN
-        x = a.data
+    x = a.data
+
+    def rule(xp, g, out, a):   # sign(a), and 0 at NaN (as PyTorch), not NumPy's NaN
         return (g * ((x > 0).astype(x.dtype) - (x < 0)),)
 
-    return result(np.abs(a.data), (a,), backward, "abs", "in")
+    return result(np.abs(a.data), (a,), rule, "abs", "in")
 
 
 def clone(a: Tensor) -> Tensor:
     """A copy with its own memory that stays in the graph (d/da = 1), as PyTorch's clone."""
-    def backward(g, out):
+    def rule(xp, g, out, a):
         return (g,)
 
-    return result(a.data.copy(), (a,), backward, "clone", "")
+    return result(a.data.copy(), (a,), rule, "clone", "")
 
 
 def astype(a: Tensor, dtype) -> Tensor:
@@ -93,10 +88,10 @@ def astype(a: Tensor, dtype) -> Tensor:
         return a
     source = a.data.dtype
 
-    def backward(g, out):
-        return (astype(g, source) if isinstance(g, Tensor) else g.astype(source),)
+    def rule(xp, g, out, a):
+        return (xp.astype(g, source),)
 
-    return result(a.data.astype(dtype), (a,), backward, "astype", "")
+    return result(a.data.astype(dtype), (a,), rule, "astype", "")
 
 
 def _condition(op: str, cond) -> np.ndarray:
@@ -116,11 +111,13 @@ def where(cond, a, b) -> Tensor:
     except ValueError:
         raise broadcast_error("where", mask.shape, a.shape, b.shape) from None
 
-    def backward(g, out):
-        return (sum_to(g * mask, a.shape) if a.requires_grad else None,
-                sum_to(g * ~mask, b.shape) if b.requires_grad else None)
+    need_a, need_b = a.requires_grad, b.requires_grad
 
-    return result(data, (a, b), backward, "where", "")
+    def rule(xp, g, out, a, b):
+        return (sum_to(g * mask, a.shape) if need_a else None,
+                sum_to(g * ~mask, b.shape) if need_b else None)
+
+    return result(data, (a, b), rule, "where", "")
 
 
 def clip(a: Tensor, lo=None, hi=None) -> Tensor:
@@ -141,15 +138,15 @@ def clip(a: Tensor, lo=None, hi=None) -> Tensor:
         data = np.minimum(data, hi_a)
     data = data.astype(x.dtype, copy=False)
 
-    def backward(g, out):
-        inside = np.ones(a.shape, dtype=bool)
+    def rule(xp, g, out, a):
+        inside = np.ones(x.shape, dtype=bool)   # (a constant mask, from the input's array)
         if lo_a is not None:
-            inside &= a.data >= lo_a
+            inside &= x >= lo_a
         if hi_a is not None:
-            inside &= a.data <= hi_a
+            inside &= x <= hi_a
         return (g * inside,)
 
-    return result(data, (a,), backward, "clip", "in")
+    return result(data, (a,), rule, "clip", "in")
 
 
 def clamp(a: Tensor, min=None, max=None) -> Tensor:
@@ -164,18 +161,20 @@ def _extremum(op: str, a, b, pick, loses):
         data = pick(*promote(a, b))
     except ValueError:
         raise broadcast_error(op, a.shape, b.shape) from None
+    x, y = a.data, b.data
+    need_a, need_b = a.requires_grad, b.requires_grad
 
-    def backward(g, out):
+    def rule(xp, g, out, a, b):
         # The winner takes the gradient and a tie splits it evenly; with a NaN both get it
         # (PyTorch's rule: each side's gradient is masked only where it strictly loses).
-        with np.errstate(invalid="ignore"):
-            tie = a.data == b.data
-            a_share = np.where(tie, 0.5, ~loses(a.data, b.data)).astype(data.dtype)
-            b_share = np.where(tie, 0.5, ~loses(b.data, a.data)).astype(data.dtype)
-        return (sum_to(g * a_share, a.shape) if a.requires_grad else None,
-                sum_to(g * b_share, b.shape) if b.requires_grad else None)
+        with np.errstate(invalid="ignore"):   # (constant masks, from the inputs' arrays)
+            tie = x == y
+            a_share = np.where(tie, 0.5, ~loses(x, y)).astype(data.dtype)
+            b_share = np.where(tie, 0.5, ~loses(y, x)).astype(data.dtype)
+        return (sum_to(g * a_share, a.shape) if need_a else None,
+                sum_to(g * b_share, b.shape) if need_b else None)
 
-    return result(data, (a, b), backward, op, "in")
+    return result(data, (a, b), rule, op, "in")
 
 
 def maximum(a, b) -> Tensor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, lift, result, val
+from ..tensor import Tensor, lift, result
 from ._common import sum_to
 
 
@@ -26,24 +26,25 @@ def matmul(a, b) -> Tensor:
         raise ValueError(f"matmul: batch dimensions of {a.shape} and {b.shape} do not "
                          "broadcast") from None
 
+    need_a, need_b = a.requires_grad, b.requires_grad
     if a.ndim == 2 and b.ndim == 2:   # the common case of a layer, without reshaping
-        def backward(g, out):
-            return (g @ val(b).T if a.requires_grad else None,
-                    val(a).T @ g if b.requires_grad else None)
+        def rule(xp, g, out, a, b):
+            return (g @ b.T if need_a else None, a.T @ g if need_b else None)
     else:
-        def backward(g, out):
-            av, bv = val(a), val(b)
+        def rule(xp, g, out, a, b):
+            av, bv = a, b
             if b.ndim == 1:             # (k,) acts as (k, 1)
                 bv, g = bv.reshape((-1, 1)), g.reshape(g.shape + (1,))
             if a.ndim == 1:             # (k,) acts as (1, k)
                 av, g = av.reshape((1, -1)), g.reshape(g.shape[:-1] + (1, g.shape[-1]))
-            ga = sum_to((g @ bv.swapaxes(-1, -2)).reshape(_grad_shape(a, g.shape[:-2])), a.shape) \
-                if a.requires_grad else None
-            gb = sum_to((av.swapaxes(-1, -2) @ g).reshape(_grad_shape(b, g.shape[:-2])), b.shape) \
-                if b.requires_grad else None
+            batch = g.shape[:-2]
+            ga = sum_to((g @ bv.swapaxes(-1, -2)).reshape(_grad_shape(a, batch)), a.shape) \
+                if need_a else None
+            gb = sum_to((av.swapaxes(-1, -2) @ g).reshape(_grad_shape(b, batch)), b.shape) \
+                if need_b else None
             return ga, gb
 
-    return result(data, (a, b), backward, "matmul", "cross")
+    return result(data, (a, b), rule, "matmul", "cross")
 
 
 def mm(a, b) -> Tensor:
@@ -98,17 +99,14 @@ def linear(x, weight, bias=None) -> Tensor:
         data += bias.data
         parents = (x, weight, bias)
     n_in, n_out = weight.shape
+    need = (x.requires_grad, weight.requires_grad, bias is not None and bias.requires_grad)
 
-    def backward(g, out):
+    def rule(xp, g, out, x, weight, bias=None):
         rows = g if g.ndim == 2 else g.reshape((-1, n_out))
-        gx = g @ val(weight).T if x.requires_grad else None
-        if weight.requires_grad:
-            xv = val(x)
-            gw = (xv if xv.ndim == 2 else xv.reshape((-1, n_in))).T @ rows
-        else:
-            gw = None
+        gx = g @ weight.T if need[0] else None
+        gw = (x if x.ndim == 2 else x.reshape((-1, n_in))).T @ rows if need[1] else None
         if bias is None:
             return gx, gw
-        return gx, gw, rows.sum(axis=0) if bias.requires_grad else None
+        return gx, gw, rows.sum(axis=0) if need[2] else None
 
-    return result(data, parents, backward, "linear", "cross")
+    return result(data, parents, rule, "linear", "cross")

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, result, val
-from ._common import exp, expand, kept_shape, normalize_axes, pop_aliases
+from ..tensor import Tensor, result
+from ._common import kept_shape, normalize_axes, pop_aliases
 
 
 def _reduction(op: str, a: Tensor, axis, keepdims, kw):
@@ -16,19 +16,19 @@ def _reduction(op: str, a: Tensor, axis, keepdims, kw):
     return axes, bool(keepdims), kept_shape(a.shape, axes)
 
 
-def _spread(g, kshape: tuple, shape: tuple):
+def _spread(xp, g, kshape: tuple, shape: tuple):
     """The upstream gradient of a reduction, broadcast back over the reduced axes."""
-    return expand(g.reshape(kshape), shape)
+    return xp.broadcast_to(g.reshape(kshape), shape)
 
 
 def sum(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
     """Sum over axis.  d/da = 1 for every element."""
     axes, keepdims, kshape = _reduction("sum", a, axis, keepdims, kw)
 
-    def backward(g, out):
-        return (_spread(g, kshape, a.shape),)
+    def rule(xp, g, out, a):
+        return (_spread(xp, g, kshape, a.shape),)
 
-    return result(a.data.sum(axis=axes, keepdims=keepdims), (a,), backward, "sum", "")
+    return result(a.data.sum(axis=axes, keepdims=keepdims), (a,), rule, "sum", "")
 
 
 def mean(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
@@ -38,10 +38,10 @@ def mean(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
     if n == 0:
         raise ValueError(f"mean: the reduced axes of shape {a.shape} hold no elements")
 
-    def backward(g, out):
-        return (_spread(g, kshape, a.shape) / n,)
+    def rule(xp, g, out, a):
+        return (_spread(xp, g, kshape, a.shape) / n,)
 
-    return result(a.data.mean(axis=axes, keepdims=keepdims), (a,), backward, "mean", "")
+    return result(a.data.mean(axis=axes, keepdims=keepdims), (a,), rule, "mean", "")
 
 
 def _extreme(op: str, a: Tensor, axis, keepdims, kw) -> Tensor:
@@ -50,16 +50,18 @@ def _extreme(op: str, a: Tensor, axis, keepdims, kw) -> Tensor:
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {a.shape}")
     picked = getattr(a.data, op)(axis=axes, keepdims=True)
 
-    def backward(g, out):
+    x = a.data
+
+    def rule(xp, g, out, a):
         # The gradient goes to the element(s) equal to the extreme value; ties share it
-        # equally (as torch.amax / torch.amin do).
-        hit = a.data == picked
-        share = (hit / hit.sum(axis=axes, keepdims=True)).astype(a.data.dtype, copy=False)
-        return (_spread(g, kshape, a.shape) * share,)
+        # equally (as torch.amax / torch.amin do). (A constant mask, from the arrays.)
+        hit = x == picked
+        share = (hit / hit.sum(axis=axes, keepdims=True)).astype(x.dtype, copy=False)
+        return (_spread(xp, g, kshape, a.shape) * share,)
 
     return result(picked if keepdims else picked.reshape([n for i, n in enumerate(a.shape)
                                                           if i not in axes]),
-                  (a,), backward, op, "in+out")
+                  (a,), rule, op, "in+out")
 
 
 def max(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
@@ -84,14 +86,14 @@ def logsumexp(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
     with np.errstate(divide="ignore", invalid="ignore"):
         lse = np.log(np.exp(a.data - m).sum(axis=axes, keepdims=True)) + m
 
-    def backward(g, out):
+    def rule(xp, g, out, a):
         # at a row of -inf (out = -inf) the slope is NaN, as in PyTorch, without the warning
         with np.errstate(invalid="ignore"):
-            return (_spread(g, kshape, a.shape) * exp(val(a) - out.reshape(kshape)),)
+            return (_spread(xp, g, kshape, a.shape) * xp.exp(a - out.reshape(kshape)),)
 
     return result(lse if keepdims else lse.reshape([n for i, n in enumerate(a.shape)
                                                     if i not in axes]),
-                  (a,), backward, "logsumexp", "in+out")
+                  (a,), rule, "logsumexp", "in+out")
 
 
 def var(a: Tensor, axis=None, keepdims: bool = False, correction: int = 1, **kw) -> Tensor:

@@ -23,17 +23,16 @@ def _reshaped(a: Tensor, shape: tuple, op: str) -> Tensor:
                          f"elements) into shape {shape}") from None
     source = a.shape
 
-    def backward(g, out):
+    def rule(xp, g, out, a):
         return (g.reshape(source),)
 
-    return _view(result(data, (a,), backward, op, "view"), a, backward, op,
-                 lambda x: x.reshape(shape))
+    return _view(result(data, (a,), rule, op, "view"), a, rule, op, lambda x: x.reshape(shape))
 
 
-def _view(out: Tensor, a: Tensor, backward, op: str, forward) -> Tensor:
+def _view(out: Tensor, a: Tensor, rule, op: str, forward) -> Tensor:
     """out (= forward(a)) shares a's memory: register it, so that an in-place op on a reaches
     it and one on it reaches a (versions.py, inplace.py)."""
-    register_view(out, a, backward, op, forward)
+    register_view(out, a, rule, op, forward)
     return out
 
 
@@ -91,10 +90,10 @@ def permute(a: Tensor, *axes) -> Tensor:
     axes = tuple(a_ % a.ndim for a_ in axes)
     inverse = tuple(np.argsort(axes))
 
-    def backward(g, out):
+    def rule(xp, g, out, a):
         return (g.transpose(inverse),)
 
-    return _view(result(a.data.transpose(axes), (a,), backward, "permute", "view"), a, backward,
+    return _view(result(a.data.transpose(axes), (a,), rule, "permute", "view"), a, rule,
                  "permute", lambda x: x.transpose(axes))
 
 
@@ -126,10 +125,10 @@ def broadcast_to(a: Tensor, shape) -> Tensor:
         raise broadcast_error("broadcast_to", a.shape, shape) from None
     source = a.shape
 
-    def backward(g, out):
+    def rule(xp, g, out, a):
         return (sum_to(g, source),)
 
-    return _view(result(data, (a,), backward, "broadcast_to", "view"), a, backward,
+    return _view(result(data, (a,), rule, "broadcast_to", "view"), a, rule,
                  "broadcast_to", None)   # read-only: never written through
 
 
@@ -164,11 +163,11 @@ def getitem(a: Tensor, index) -> Tensor:
     basic = _is_basic(index)
     source = a.shape
 
-    def backward(g, out):
-        return (scatter_add(g, index, source, basic),)
+    def rule(xp, g, out, a):
+        return (xp.scatter_add(g, index, source, basic),)
 
-    out = result(data, (a,), backward, "getitem", "view" if basic else "")
-    return _view(out, a, backward, "getitem", lambda x: x[index]) if basic else out
+    out = result(data, (a,), rule, "getitem", "view" if basic else "")
+    return _view(out, a, rule, "getitem", lambda x: x[index]) if basic else out
 
 
 def setitem(a: Tensor, index, value) -> Tensor:
@@ -189,34 +188,40 @@ def setitem(a: Tensor, index, value) -> Tensor:
     keep = np.ones(a.shape, dtype=a.dtype if a.dtype.kind == "f" else np.float32)
     keep[index] = 0
 
-    def backward(g, out):
+    need_a, need_value = a.requires_grad, value.requires_grad
+
+    def rule(xp, g, out, a, value):
         gv = None
-        if value.requires_grad:
+        if need_value:
             gv = g[index]
             if value.ndim > gv.ndim:   # NumPy drops a value's leading 1s when it assigns
                 gv = gv.reshape((1,) * (value.ndim - gv.ndim) + tuple(gv.shape))
             gv = sum_to(gv, value.shape)
-        return (g * keep if a.requires_grad else None), gv
+        return (g * keep if need_a else None), gv
 
-    return result(data, (a, value), backward, "setitem", "")
+    return result(data, (a, value), rule, "setitem", "")
 
 
-def scatter_add(g, index, shape: tuple, basic: bool = False):
-    """Zeros of ``shape`` with g added at ``index`` (the backward of indexing); itself
-    differentiable, its backward is indexing again."""
-    values = g.data if isinstance(g, Tensor) else g
+def scatter_add_array(values: np.ndarray, index, shape: tuple, basic: bool = False):
+    """Zeros of ``shape`` with values added at ``index`` (the backward of indexing)."""
     full = np.zeros(shape, dtype=values.dtype)
     if basic:
         full[index] = values
     else:
         np.add.at(full, index, values)
+    return full
+
+
+def scatter_add(g, index, shape: tuple, basic: bool = False):
+    """``scatter_add_array`` as an op (an array in gives an array out): differentiable, its
+    backward is indexing again."""
     if not isinstance(g, Tensor):
-        return full
+        return scatter_add_array(g, index, shape, basic)
 
-    def backward(gg, out):
-        return (gg[index],)     # an ndarray in a plain pass, a Tensor in a recorded one
+    def rule(xp, gg, out, g):
+        return (gg[index],)
 
-    return result(full, (g,), backward, "scatter_add", "")
+    return result(scatter_add_array(g.data, index, shape, basic), (g,), rule, "scatter_add", "")
 
 
 # ------------------------------------------------------------ joining tensors
@@ -247,11 +252,12 @@ def concat(tensors, axis: int = 0, **kw) -> Tensor:
     ends = np.cumsum([t.shape[ax] for t in tensors])
     lead = (slice(None),) * ax
 
-    def backward(g, out):
-        return tuple(g[lead + (slice(end - t.shape[ax], end),)] if t.requires_grad else None
-                     for t, end in zip(tensors, ends))
+    pieces = [(slice(end - t.shape[ax], end), t.requires_grad) for t, end in zip(tensors, ends)]
 
-    return result(data, tuple(tensors), backward, "concat", "")
+    def rule(xp, g, out, *inputs):
+        return tuple(g[lead + (piece,)] if need else None for piece, need in pieces)
+
+    return result(data, tuple(tensors), rule, "concat", "")
 
 
 def stack(tensors, axis: int = 0, **kw) -> Tensor:
@@ -268,8 +274,9 @@ def stack(tensors, axis: int = 0, **kw) -> Tensor:
     data = np.stack([t.data for t in tensors], axis=ax)
     lead = (slice(None),) * ax
 
-    def backward(g, out):
-        return tuple(g[lead + (i,)] if t.requires_grad else None
-                     for i, t in enumerate(tensors))
+    needs = [t.requires_grad for t in tensors]
 
-    return result(data, tuple(tensors), backward, "stack", "")
+    def rule(xp, g, out, *inputs):
+        return tuple(g[lead + (i,)] if need else None for i, need in enumerate(needs))
+
+    return result(data, tuple(tensors), rule, "stack", "")
