@@ -98,12 +98,14 @@ def test_lab_divergence_is_one_line(capsys, fake, tmp_path):
 
 
 def test_a_real_diverging_lab_run_prints_no_traceback(tmp_path):
+    # The lab's trainer records a divergence instead of raising; the conclusion says so.
     done = subprocess.run([sys.executable, "-m", "chainrule.cli", "lab", "vanishing",
                            "--quick", "--lr", "1e6", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode == 1
-    line = one_error_line(done.stderr, "chainrule lab vanishing: error: fit: the loss became")
-    assert "smaller learning rate" in line
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Training diverged with" in " ".join(done.stdout.split())
+    assert "smaller learning rate" in " ".join(done.stdout.split())
 
 
 # ---------------------------------------------------------- failing writes

@@ -6,8 +6,11 @@ sources are ``locale/<lang>/LC_MESSAGES/<domain>.po`` inside the package and the
 DOMAIN`` rebuilds them; both are committed). English needs no catalog: the messages are
 written in English and a missing translation falls back to the English text.
 
-Domains: ``chainrule`` (messages of the library, the CLI and the playground's server) and
-``playground`` (the playground page's strings, sent to the browser by ``catalog``).
+Domains: ``chainrule`` (messages of the library, the CLI, the lab's reports and the
+playground's server) and ``playground`` (the playground page's strings, sent to the
+browser by ``catalog``). The ``chainrule`` domain's messages are every ``_("...")`` and
+``N_("...")`` under ``src/chainrule``: ``babel.cfg`` at the repository's root has the
+``pybabel extract`` / ``update`` / ``compile`` commands that refresh the catalog.
 
 >>> from chainrule.i18n import translator
 >>> translator("vi").gettext("empty message")
@@ -21,7 +24,7 @@ import os
 from pathlib import Path
 
 __all__ = ["LANGS", "DEFAULT_LANG", "LOCALE_DIR", "resolve_lang", "translator", "gettext",
-           "catalog", "N_"]
+           "catalog", "N_", "_"]
 
 LANGS = ("en", "vi")
 DEFAULT_LANG = "en"
@@ -33,6 +36,17 @@ def N_(message: str) -> str:
     """Mark a message for translation without translating it (it is looked up later, in
     the language of whoever reads it); extraction tools find it by this name."""
     return message
+
+
+def _(message: str) -> str:
+    """``message`` in the language of this run: ``CHAINRULE_LANG``, which ``chainrule
+    --lang`` sets (the CLI's and the reports' words go through it; extraction tools find
+    them by this name, as gettext's ``_``).
+
+    >>> _("Contents")      # English, unless CHAINRULE_LANG=vi says "Mục lục"
+    'Contents'
+    """
+    return gettext(message) if message else message
 
 
 def resolve_lang(lang: str | None = None) -> str:

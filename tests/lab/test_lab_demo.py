@@ -27,6 +27,14 @@ def test_demo_runs_end_to_end_and_writes_its_report(tmp_path):
     assert rows[0][1] == f"{first:.2e}" and format_value(first) in html
     for name in ("init-gradients", "weight-movement", "loss"):
         assert (tmp_path / "out" / f"vanishing-{name}.png").stat().st_size > 1000
+    # the heading names what the demo runs (not the full experiment's tanh); layers are
+    # numbered 1 (input side) .. 10 in the report's tables, as in the figures and the terminal
+    assert f'<span class="num">1</span>{demo.HEADING}</h2>'.replace("'", "&#x27;") in html
+    assert "tanh" not in html
+    key = html[html.index("<h3>Key numbers</h3>"):html.index("<details>")]
+    assert "<th>layer 1</th>" in key and "<th>layer 10</th>" in key and "[0]" not in key
+    assert "2.block.0" not in key and "<th>[0]</th>" not in html
+    assert '<a href="vanishing.json">' in html             # the raw JSON is a link away
 
 
 def test_gradient_table_layout():
@@ -36,3 +44,11 @@ def test_gradient_table_layout():
     assert header == ["layer", "sigmoid", "ReLU", "sigmoid + skip connections"]
     assert rows[0] == ["1", "1.00e-06", "1.00e-06", "1.00e-06"]
     assert rows[-1] == ["test accuracy", "25.0%", "25.0%", "25.0%"]
+
+
+def test_report_table_keeps_numbers_and_numbers_layers_from_1():
+    per = {v: {"init_grad_norm": [1e-6, 1e-3], "init_ratio": 1e-3} for v in demo.VARIANTS}
+    table = demo.report_table({"per_activation": per, "layer_names": ["0", "2.block.0"]})
+    assert table.header == ["", "sigmoid", "ReLU", "sigmoid + skip connections"]
+    assert table.rows == [["layer 1", 1e-6, 1e-6, 1e-6], ["layer 2", 1e-3, 1e-3, 1e-3],
+                          ["first / last", 1e-3, 1e-3, 1e-3]]

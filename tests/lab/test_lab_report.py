@@ -11,9 +11,9 @@ import pytest
 import chainrule.lab as lab
 from chainrule import __version__
 from chainrule.lab import Failure, Result
-from chainrule.lab.report import (format_result, print_result, render_report, rerun_command,
-                                  write_report)
-from chainrule.lab.tables import Table, format_value, number_tables
+from chainrule.lab.report import (caption, format_result, print_result, render_report,
+                                  rerun_command, write_report)
+from chainrule.lab.tables import Table, format_value, key_tables, number_tables
 
 DATE = datetime.datetime(2026, 5, 9, 14, 3)
 # A stand-in for an experiment's numbers: scalars, a long series, a short one, a
@@ -78,7 +78,8 @@ def test_number_tables_scalars_series_and_pivots():
     assert tables["per_activation"].header == ["", "ratio"]
     assert tables["per_activation"].rows == [["sigmoid", 7.4e-06], ["relu", 2.8]]
     grads = tables["per_activation › grad_norm"]
-    assert grads.header == ["", "[0]", "[1]", "[2]", "[3]"]
+    # per-layer lists are numbered as the figures number layers: 1 = the input side
+    assert grads.header == ["", "layer 1", "layer 2", "layer 3", "layer 4"]
     assert grads.rows[1] == ["relu", 3.0, 2.9, 3.9, 1.1]
     curves = tables["per_activation › train_loss"]
     assert curves.header[1:] == ["n", "first", "last", "min", "max"]
@@ -136,6 +137,7 @@ def test_report_shows_numbers_params_runtime_and_rerun():
     assert "<td class=num>7.4e-06</td>" in html
     assert format_value(NUMBERS["loss"][100]) == "0.009901"
     assert "0.009901" not in html                  # the middle of the long list is not dumped
+    assert repr(NUMBERS["loss"][100]) in html.split("<details>")[1]    # but in the raw JSON
     assert "ran in 4.2 s" in html
     assert "<caption>parameters</caption>" in html and ">layers</th>" in html
     assert ("chainrule lab vanishing --seed 0 --layers 10 --lr 0.1 --activations sigmoid "
@@ -202,3 +204,73 @@ def test_report_reuses_saved_pngs(tmp_path):
     assert base64.b64encode(b"\x89PNG saved earlier").decode() in html
     assert render_report([r], date=DATE, figure_dir=tmp_path / "elsewhere").count(
         "data:image/png;base64,") == 1            # no saved file: drawn afresh
+
+
+def test_key_tables_are_the_few_single_numbers():
+    tables = key_tables(NUMBERS)
+    assert [t.caption for t in tables] == ["", "per_activation", "history"]
+    assert tables[0].rows[:3] == [["max_derivative", 0.25], ["underflow_depth", 75],
+                                  ["converged", True]]
+    assert ["depths", "2, 4, 8"] not in tables[0].rows        # lists are for the figures
+    assert len(key_tables({f"k{i}": {"a": 1, "b": {"c": 2}} for i in range(9)})) == 4
+
+
+def test_layers_are_numbered_from_1_and_seeds_too():
+    tables = {t.caption: t for t in number_tables(
+        {"layer_names": ["0", "2.block.0", "3"], "per": {"a": {"dead_per_layer": [0.1, 0.2]},
+                                                         "b": {"dead_per_layer": [0.3, 0.4]}},
+         "loss_per_seed": {"plain": [1.0, 2.0, 3.0]}})}
+    assert tables["layer_names"].header == ["", "layer 1", "layer 2", "layer 3"]
+    assert tables["layer_names"].rows == [["module", "0", "2.block.0", "3"]]
+    assert tables["per › dead_per_layer"].header == ["", "layer 1", "layer 2"]
+    assert tables["loss_per_seed"].header == ["", "seed 1", "seed 2", "seed 3"]
+
+
+def test_captions_come_from_the_experiment_module():
+    from chainrule.lab.vanishing import CAPTIONS
+    assert caption("vanishing", "init-gradients") == CAPTIONS["init-gradients"]
+    assert caption("vanishing", "no-such-figure") == "No such figure"
+    assert caption("not-an-experiment", "weight_movement") == "Weight movement"
+    for name in lab.names():                          # every experiment captions its figures
+        assert lab.get(name).CAPTIONS, name
+
+
+def test_report_sections_show_conclusion_captions_key_numbers_and_fold_the_rest(tmp_path):
+    r = result(figures={"init-gradients": figure(), "gradients": figure()})
+    html = render_report([r], date=DATE)
+    section = html[html.index('<section id="x-vanishing">'):]
+    order = [section.index(s) for s in ('class="conclusion"', 'class="figures"',
+                                         "<h3>Key numbers</h3>", "<details>", "Rerun:")]
+    assert order == sorted(order)
+    assert ('<figcaption><span class="fig">Figure 1.</span>The gradient norm ‖dL/dW‖ that '
+            "reaches each layer") in html
+    assert '<span class="fig">Figure 2.</span>Gradients</figcaption>' in html
+    key, folded = section.split("<details>")
+    assert "<caption>per_activation</caption>" in key
+    assert "per_activation › grad_norm" not in key and "per_activation › grad_norm" in folded
+    assert "<caption>parameters</caption>" in folded and "<pre>" in folded   # the JSON itself
+    (tmp_path / "vanishing.json").write_text(r.to_json())
+    linked = render_report([r], date=DATE, figure_dir=tmp_path)
+    assert '<a href="vanishing.json"><code>vanishing.json</code></a>' in linked
+    assert "<pre>" not in linked.split('<section id="x-vanishing">')[1]
+
+
+def test_wide_figures_take_two_columns():
+    from matplotlib.figure import Figure
+    wide = Figure(figsize=(9, 3))
+    wide.subplots(1, 3)
+    html = render_report([result(figures={"wide": wide, "narrow": figure()})], date=DATE)
+    assert html.count('<figure class="wide">') == 1
+
+
+def test_report_in_vietnamese_with_its_own_headings():
+    html = render_report([result(figures={"init-gradients": figure()})], date=DATE,
+                         lang="vi", titles={"vanishing": "Contents"})
+    assert html.startswith('<!DOCTYPE html>\n<html lang="vi">')
+    assert "<h3>Mục lục</h3>" in html and "<h3>Số liệu chính</h3>" in html
+    assert '<span class="fig">Hình 1.</span>Chuẩn của gradient ‖dL/dW‖' in html
+    assert "chạy trong 4.2 s" in html and "1 thí nghiệm" in html
+    assert '<span class="num">1</span>Mục lục</h2>' in html    # titles= overrides, translated
+    assert "<th>giá trị</th>" in html and "<td>có</td>" in html          # the tables' words
+    assert "<th>tầng 1</th>" in html or "<th class=num>tầng 1</th>" in html
+    assert 'lang="en"' in render_report([result()], date=DATE)

@@ -23,11 +23,15 @@ from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .. import fileio as _files
 
-__all__ = ["descent_figure", "plot_gradient_norms", "plot_history", "loss_axes", "save_figure",
+__all__ = ["ACTIVATION_COLOURS", "descent_figure", "plot_gradient_norms", "plot_history", "loss_axes", "save_figure",
            "evaluate_on_grid", "figure_class", "MatplotlibMissing"]
 
 COLORS = {"converged": "#2e7d32", "still crawling": "#1565c0", "oscillating": "#8e24aa",
           "diverged": "#c62828"}
+ACTIVATION_COLOURS = {"sigmoid": "#1f77b4", "tanh": "#ff7f0e", "relu": "#2ca02c",
+                      "leaky_relu": "#d62728", "sigmoid+skip": "#9467bd"}
+"""One colour per activation in every figure (the lab's, the demo's), whatever else is
+drawn beside it: matplotlib's tab10 in the vanishing experiment's order."""
 DIVERGED_SHOWN = 8       # steps drawn of a diverging trajectory (the panel zooms out to them)
 ARROWS = 12              # steps drawn as arrows; later iterates are dots
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -232,10 +236,11 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
         color = colors[k] if colors is not None else f"C{k % 10}"
         shown = np.where(v > 0, v, np.nan)
         any_positive = any_positive or bool(np.any(v > 0))
-        # Profiles that coincide (ReLU and Leaky ReLU often do) stay visible: each
-        # gets its own marker and dash pattern unless the colours already tell them apart.
+        # Profiles that coincide (ReLU and Leaky ReLU often do) stay visible: each of a
+        # few gets its own marker and dash pattern; many (steps, coloured along a colour
+        # map) are told apart by colour alone.
         style = (dict(marker=_MARKERS[k % len(_MARKERS)], ls=_DASHES[k % len(_DASHES)])
-                 if colors is None else dict(marker="o", ls="-"))
+                 if colors is None or len(norms) <= 6 else dict(marker="o", ls="-"))
         ax.plot(x, shown, ms=4, lw=1.6, color=color, label=label, **style)
         zeros = x[v == 0]
         if zeros.size:
@@ -268,8 +273,10 @@ def loss_axes(ax, heading: str, ylabel: str | None = "training loss, BCE (log sc
               **legend) -> None:
     """The lab's loss-per-epoch axes: log scale, labels, grid, legend (``legend`` holds
     keyword arguments for it; font size 9 unless given)."""
+    from matplotlib.ticker import MaxNLocator
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))     # no epoch 1.5
     if ylabel:
         ax.set_ylabel(ylabel)
     ax.set_title(heading)

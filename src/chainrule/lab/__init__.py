@@ -188,16 +188,18 @@ def run(name: str, /, quick: bool = False, figures: bool = True, **params) -> Re
 
 
 def call(module: ModuleType, kwargs: dict) -> Result:
-    """``module.run(**kwargs)``, checked to return a Result whose seconds are filled in.
-    kwargs are used as given (``run`` checks them first): sweep workers call this."""
+    """``module.run(**kwargs)``, checked to return a Result, into which the parameters it
+    ran with (its signature's defaults filled in) and its wall time are recorded
+    (``harness.record``). kwargs are used as given (``run`` checks them first): sweep
+    workers call this."""
+    from .harness import record
+
     started = time.perf_counter()
     result = module.run(**kwargs)
     if not isinstance(result, Result):
         raise TypeError(f"lab: experiment {module.NAME!r}'s run() returned "
                         f"{type(result).__name__}, not a Result")
-    if not result.seconds:
-        result.seconds = time.perf_counter() - started
-    return result
+    return record(result, module.run, kwargs, time.perf_counter() - started)
 
 
 def sweep(name: str, grid: dict, seeds=(0,), backend: str = "local", address: str | None = None,

@@ -29,14 +29,23 @@ import time
 import numpy as np
 
 from .. import nn, optim, train
-from ..data import DataLoader, datasets
+from ..data import datasets
 from ..nn import functional as F
 from ..random import manual_seed
 from ..inspect.plots import figure_class
+from .harness import recorded, train as train_model
 from .result import Result
 
 NAME = "batching"
 TITLE = "Batch, stochastic and mini-batch gradient descent: updates, speed and noise"
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "loss": N_(
+        "The whole training set's loss after each epoch of batch, mini-batch and stochastic "
+        "gradient descent, against epochs (the same data seen) and against wall time."),
+    "noise": N_(
+        "The loss of each update's batch: how noisy each kind of descent is."),
+}
 TINY = dict(epochs=3)
 
 KINDS = ("batch", "mini-batch", "stochastic")
@@ -90,10 +99,10 @@ def _train(batch_size, lr: float, X, y, epochs: int, width: int, seed: int,
     manual_seed(seed)
     model = nn.mlp(X.shape[1], 1, depth=2, width=width, activation="tanh")
     loss_fn = F.binary_cross_entropy_with_logits
-    loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed)
     monitor = _EpochLoss(loss_fn, X, y)
-    history = train.fit(model, loss_fn, optim.SGD(model.parameters(), lr=lr), loader, epochs,
-                        callbacks=[monitor], progress=progress)
+    history = train_model(model, loss_fn, optim.SGD(model.parameters(), lr=lr), (X, y), epochs,
+                          batch_size=batch_size, seed=seed, callbacks=[monitor],
+                          evaluate=False, progress=progress).history
     return {"batch_size": batch_size, "lr": lr,
             "updates_per_epoch": history.steps // max(epochs, 1),
             "epoch_loss": monitor.loss, "epoch_time": monitor.time,
@@ -113,15 +122,13 @@ def _epochs_to(run: dict, level: float) -> int | None:
     return next((k for k, v in enumerate(run["epoch_loss"]) if v <= level), None)
 
 
+@recorded
 def run(*, seed: int = 0, epochs: int = 40, minibatch_size: int = 32, lr_batch: float = 1.0,
         lr_minibatch: float = 0.1, lr_stochastic: float = 0.01, width: int = 16,
         progress: bool = False) -> Result:
     """Train the same network three ways for the same number of epochs."""
-    params = dict(seed=seed, epochs=epochs, minibatch_size=minibatch_size, lr_batch=lr_batch,
-                  lr_minibatch=lr_minibatch, lr_stochastic=lr_stochastic, width=width)
     if epochs < 1:
         raise ValueError(f"batching: epochs must be >= 1, got {epochs}")
-    started = time.perf_counter()
     X, _, y, _ = datasets.breast_cancer(split=True)
     y = y.reshape(-1, 1).astype(np.float32)
     setups = {"batch": (None, lr_batch), "mini-batch": (minibatch_size, lr_minibatch),
@@ -134,8 +141,7 @@ def run(*, seed: int = 0, epochs: int = 40, minibatch_size: int = 32, lr_batch: 
         r["epochs_to_target"] = _epochs_to(r, target)
         r["seconds_to_target"] = _time_to(r, target)
     numbers = {"epochs": epochs, "n_train": int(len(X)), "target_loss": target, "runs": runs}
-    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 # ------------------------------------------------------------------ conclusion
@@ -213,6 +219,7 @@ def plot(result: Result) -> dict:
                      label=f"{kind}: {upe} update{'s' if upe != 1 else ''}/epoch, "
                            f"{1e3 * r['seconds_per_update']:.2g} ms/update")
     by_epoch.set_xlabel("epoch")
+    by_epoch.xaxis.get_major_locator().set_params(integer=True)
     by_epoch.set_ylabel("loss on the whole training set (log scale)")
     by_epoch.set_yscale("log")
     by_epoch.set_title("Against epochs (the same data seen)")

@@ -27,23 +27,29 @@ Default run (8 networks x 3 seeds = 24 trainings): about 45 s on 2 cores (measur
 from __future__ import annotations
 
 import math
-import time
 import warnings
 
 import numpy as np
 
-from .. import nn, optim, train
-from ..data import DataLoader, datasets
+from .. import nn, optim
+from ..data import datasets
 from ..grad_mode import no_grad
 from ..nn import functional as F
 from ..random import manual_seed
 from ..tensor import Tensor
 from ..inspect.plots import figure_class
+from .harness import recorded, train
 from .result import Result
 
 NAME = "degradation"
 TITLE = ("The degradation problem: deeper plain networks train worse, residual networks "
          "do not")
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "curves": N_(
+        "The training loss of plain and residual networks of each depth, and their final "
+        "training loss against depth."),
+}
 TINY = dict(seeds=1, depths=(3, 6), width=16, epochs=2, batch_size=256)
 
 KINDS = ("plain", "residual")
@@ -77,26 +83,12 @@ def _train_one(depth: int, kind: str, data: tuple, width: int, epochs: int, batc
     manual_seed(seed)
     model = build(depth, width, kind == "residual", scale_branches)
     init_std = _output_std(model, X_train)
-    loader = DataLoader(X_train, y_train, batch_size=batch_size, shuffle=True, seed=seed)
-    started = time.perf_counter()
-    diverged = False
-    try:
-        history = train.fit(model, F.cross_entropy, optim.Adam(model.parameters(), lr=lr),
-                            loader, epochs, progress=progress)
-        curve = history["train_loss"]
-    except train.NonFiniteLossError as error:
-        diverged = True
-        curve = [e["train_loss"] for e in error.history.epochs] + [float("nan")]
-    seconds = time.perf_counter() - started
-    if diverged:
-        final, test_acc = float("nan"), float("nan")
-    else:
-        final = train.evaluate(model, F.cross_entropy, X_train, y_train)["loss"]
-        test_acc = train.evaluate(model, F.cross_entropy, X_test, y_test,
-                                  {"accuracy": train.accuracy})["accuracy"]
-    return {"curve": [float(v) for v in curve], "final_train_loss": float(final),
-            "test_accuracy": float(test_acc), "diverged": diverged,
-            "init_output_std": init_std, "seconds": seconds}
+    t = train(model, F.cross_entropy, optim.Adam(model.parameters(), lr=lr),
+              (X_train, y_train), epochs, batch_size=batch_size, seed=seed,
+              test=(X_test, y_test), progress=progress)
+    return {"curve": t.curve + [float("nan")] * t.diverged,
+            "final_train_loss": float(t.train_loss), "test_accuracy": float(t.test_accuracy),
+            "diverged": t.diverged, "init_output_std": init_std, "seconds": t.seconds}
 
 
 def _summary(per_seed: list) -> dict:
@@ -113,6 +105,7 @@ def _summary(per_seed: list) -> dict:
             "seconds": [r["seconds"] for r in per_seed]}
 
 
+@recorded
 def run(*, seed: int = 0, seeds: int = 3, depths: tuple[int, ...] = (20, 32, 44, 56),
         width: int = 32, epochs: int = 30, batch_size: int = 64, lr: float = 1e-3,
         scale_branches: bool = True, progress: bool = False) -> Result:
@@ -124,9 +117,6 @@ def run(*, seed: int = 0, seeds: int = 3, depths: tuple[int, ...] = (20, 32, 44,
                          f"residual block needs a width-to-width layer), got {depths!r}")
     if seeds < 1:
         raise ValueError(f"degradation: seeds must be >= 1, got {seeds}")
-    params = dict(seed=seed, seeds=seeds, depths=list(depths), width=width, epochs=epochs,
-                  batch_size=batch_size, lr=lr, scale_branches=scale_branches)
-    started = time.perf_counter()
     data = datasets.digits(split=True)
     runs = {kind: {str(d): _summary([
         _train_one(d, kind, data, width, epochs, batch_size, lr, scale_branches, s, progress)
@@ -137,8 +127,7 @@ def run(*, seed: int = 0, seeds: int = 3, depths: tuple[int, ...] = (20, 32, 44,
              for kind in KINDS for d in depths]
     numbers = {"dataset": "digits", "depths": list(depths), "width": width, "epochs": epochs,
                "seeds": seeds, "runs": runs, "table": table}
-    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 # ------------------------------------------------------------------ conclusion
@@ -226,6 +215,7 @@ def _stack(curves: list) -> np.ndarray:
 def plot(result: Result) -> dict:
     Figure = figure_class()   # (a clear error when matplotlib is missing)
     from matplotlib import colormaps
+    from matplotlib.ticker import MaxNLocator
 
     n = result.numbers
     depths = n["depths"]
@@ -248,6 +238,7 @@ def plot(result: Result) -> dict:
             if curves.shape[0] > 1:
                 ax.fill_between(x, low, high, color=color, alpha=0.15, lw=0)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(f"{kind} ReLU MLP, width {n['width']}")
         ax.legend(fontsize=8)
     summary = axes[2]
@@ -265,7 +256,8 @@ def plot(result: Result) -> dict:
         ax.set_yscale("log")
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("training loss (cross-entropy, log scale)")
+    seeds = n.get("seeds", 1)
+    over = f"geometric mean and range of {seeds} seeds" if seeds > 1 else "one seed"
     fig.suptitle(f"Training loss against depth on {n['dataset']}: plain vs residual (Adam, "
-                 f"{n['epochs']} epochs; mean loss over each epoch, geometric mean and range "
-                 f"of {n.get('seeds', 1)} seeds)")
+                 f"{n['epochs']} epochs; mean loss over each epoch, {over})")
     return {"curves": fig}

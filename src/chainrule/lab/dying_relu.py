@@ -31,28 +31,37 @@ Measured on the whole training set after training, over all hidden units:
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 from .. import random as _random
-from ..data import DataLoader
 from ..data.datasets import breast_cancer
 from ..inspect.gradient_flow import GradientFlow
 from ..nn import functional as F
 from ..nn.networks import mlp
 from ..optim import SGD, Adam
 from ..tensor import Tensor
-from ..train import Callback, NonFiniteLossError, accuracy, evaluate, fit
-from ..inspect.plots import figure_class
+from ..train import Callback
+from ..inspect.plots import ACTIVATION_COLOURS, figure_class
+from .harness import recorded, train
 from .result import Result
 
 NAME = "dying-relu"
 TITLE = "A large learning rate kills ReLU units for good; Leaky ReLU units keep a gradient"
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "dead-units": N_(
+        "The fraction of hidden units that are dead (no gradient from any training example) "
+        "after training: ReLU and Leaky ReLU, at a large and at a normal learning rate."),
+    "over-training": N_(
+        "Dead units during training (mean over seeds), and per hidden layer after training."),
+}
 TINY = {"repeats": 1, "epochs": 3, "width": 8}
 
 ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU"}
 _OPT = {"adam": "Adam", "sgd": "SGD"}
+NO_GRADIENT_NOTE = ("'no gradient' can exceed 'dead': a live unit whose every path to the "
+                    "loss runs through dead units downstream gets no gradient either")
 KILLED = 0.10       # large-lr minus normal-lr dead fraction that counts as "kills units"
 # Accepted values of run()'s parameters (checked by cr.lab.run before any work).
 # negative_slope is Leaky ReLU's: 0 would be ReLU itself, 1 the identity.
@@ -113,32 +122,23 @@ def _one(activation: str, lr: float, seed: int, *, depth, width, epochs, batch_s
     per_epoch = _DeadPerEpoch(flow, X)
     opt = Adam(model.parameters(), lr=lr) if optimizer == "adam" else \
         SGD(model.parameters(), lr=lr)
-    loader = DataLoader(X, t, batch_size=batch_size, shuffle=True, seed=seed)
-    diverged = False
-    try:
-        history = fit(model, F.binary_cross_entropy_with_logits, opt, loader, epochs,
-                      callbacks=[per_epoch], progress=progress)
-        losses = [float(v) for v in history.train_loss]
-    except NonFiniteLossError as err:
-        diverged, losses = True, [float(v) for v in err.history.train_loss] \
-            if err.history.epochs else []
-    out = {"seed": seed, "diverged": diverged, "dead_init": dead_init,
-           "dead_per_epoch": per_epoch.dead, "train_loss": losses}
-    if diverged:
+    trained = train(model, F.binary_cross_entropy_with_logits, opt, (X, t), epochs,
+                    batch_size=batch_size, seed=seed, test=(X_test, t_test),
+                    callbacks=[per_epoch], progress=progress)
+    out = {"seed": seed, "diverged": trained.diverged, "dead_init": dead_init,
+           "dead_per_epoch": per_epoch.dead, "train_loss": trained.curve}
+    if trained.diverged:
         nan = math.nan
         return {**out, "dead": nan, "dead_per_layer": [], "no_gradient": nan,
                 "no_gradient_per_layer": [], "train_accuracy": nan, "test_accuracy": nan}
     per_layer = flow.dead_fractions_on(X)
     hidden = _hidden(per_layer)
     no_grad_frac, no_grad_layers = _no_gradient_fraction(model, flow, hidden, X, t)
-    metric = {"accuracy": lambda o, y: accuracy(o, y, threshold=0.0)}
-    loss_fn = F.binary_cross_entropy_with_logits
     flow.detach()
     return {**out, "dead": _pooled(per_layer, flow),
             "dead_per_layer": [float(per_layer[i]) for i in hidden],
             "no_gradient": no_grad_frac, "no_gradient_per_layer": no_grad_layers,
-            "train_accuracy": evaluate(model, loss_fn, X, t, metric)["accuracy"],
-            "test_accuracy": evaluate(model, loss_fn, X_test, t_test, metric)["accuracy"]}
+            "train_accuracy": trained.train_accuracy, "test_accuracy": trained.test_accuracy}
 
 
 def _summary(runs: list) -> dict:
@@ -157,13 +157,13 @@ def _summary(runs: list) -> dict:
     return out
 
 
+@recorded
 def run(*, seed: int = 0, repeats: int = 5, depth: int = 4, width: int = 32, epochs: int = 20,
         batch_size: int = 32, large_lr: float = 0.1, normal_lr: float = 0.001,
         optimizer: str = "adam", negative_slope: float = 0.01,
         progress: bool = False) -> Result:
     """Train ReLU and Leaky ReLU networks at a large and a normal learning rate, repeats
     seeds each, and count the dead units on the whole training set."""
-    started = time.perf_counter()
     if optimizer not in ("adam", "sgd"):
         raise ValueError(f"dying-relu: optimizer must be 'adam' or 'sgd', got {optimizer!r}")
     if repeats < 1:
@@ -181,11 +181,7 @@ def run(*, seed: int = 0, repeats: int = 5, depth: int = 4, width: int = 32, epo
             settings[f"{act}/{which}"] = {"activation": act, "lr": lr, **_summary(runs)}
     numbers = {"large_lr": large_lr, "normal_lr": normal_lr, "optimizer": optimizer,
                "repeats": repeats, "hidden_units": depth * width, "settings": settings}
-    params = {"seed": seed, "repeats": repeats, "depth": depth, "width": width,
-              "epochs": epochs, "batch_size": batch_size, "large_lr": large_lr,
-              "normal_lr": normal_lr, "optimizer": optimizer, "negative_slope": negative_slope}
-    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 def _pct(summary: dict, key: str) -> str:
@@ -247,8 +243,8 @@ def plot(result: Result) -> dict:
     keys = list(st)
     x = np.arange(len(keys))
     for j, (metric, what, color) in enumerate((
-            ("dead", "output ≤ 0 on every sample (dead / dead-ish)", "C3"),
-            ("no_gradient", "no gradient at all (cannot recover)", "0.35"))):
+            ("dead", "output ≤ 0 on every sample (dead / dead-ish)", "0.65"),
+            ("no_gradient", "no gradient at all (cannot recover)", "0.25"))):
         means = np.array([st[k][metric]["mean"] for k in keys])
         lo = np.array([st[k][metric]["min"] for k in keys])
         hi = np.array([st[k][metric]["max"] for k in keys])
@@ -265,6 +261,7 @@ def plot(result: Result) -> dict:
                  f"whole training set; mean and range over {n['repeats']} seed(s)")
     ax.legend(fontsize=9, loc="upper right")
     ax.grid(alpha=0.3, axis="y")
+    fig.supxlabel(NO_GRADIENT_NOTE, fontsize=8, color="0.3")
     figs["dead-units"] = fig
 
     fig = Figure(figsize=(10, 4), layout="constrained")
@@ -272,8 +269,11 @@ def plot(result: Result) -> dict:
     for key in keys:
         s = st[key]
         label = f"{ACTIVATIONS[s['activation']]}, lr = {s['lr']:g}"
-        style = dict(color="C0" if s["activation"] == "relu" else "C2",
-                     ls="-" if s["lr"] == n["large_lr"] else "--")
+        large = s["lr"] == n["large_lr"]
+        # Long dashes and hollow markers for the normal rate, so the legend's short handle
+        # shows the same line as the plot (and overlapping curves stay told apart).
+        style = dict(color=ACTIVATION_COLOURS[s["activation"]], ls="-" if large else (0, (5, 3)),
+                     mfc=None if large else "white")
         curve = [s["dead_init"]["mean"]] + list(s["dead_per_epoch"])
         ax_epoch.plot(np.arange(len(curve)), curve, lw=2, label=label, **style)
         if s["dead_per_layer"]:
@@ -290,6 +290,6 @@ def plot(result: Result) -> dict:
     for ax in (ax_epoch, ax_layer):
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, handlelength=4)
     figs["over-training"] = fig
     return figs

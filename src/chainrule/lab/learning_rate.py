@@ -22,19 +22,25 @@ Default run (6 rates, 200 steps each): about 0.3 s on 2 cores.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
-from .. import nn, optim, train
-from ..data import DataLoader, datasets
+from .. import nn, optim
+from ..data import datasets
 from ..nn import functional as F
 from ..random import manual_seed
 from ..inspect.plots import figure_class
+from .harness import recorded, train
 from .result import Result
 
 NAME = "learning-rate"
 TITLE = "A learning-rate sweep: too small crawls, too large oscillates or diverges"
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "loss": N_(
+        "The training loss per step for each learning rate: the same network, start and "
+        "number of steps."),
+}
 TINY = dict(lrs=(0.001, 1.0, 100.0), steps=40)
 
 BLOWUP = 10.0           # peak / start above which a curve "blew up"
@@ -52,18 +58,14 @@ def _curve(lr: float, X, y, steps: int, width: int, activation: str, seed: int,
     """Train from the seed's weights; the loss before each step and after the last."""
     manual_seed(seed)
     model = nn.mlp(X.shape[1], 1, depth=2, width=width, activation=activation)
-    loss_fn = F.binary_cross_entropy_with_logits
-    loader = DataLoader(X, y, batch_size=None, shuffle=False)
-    try:
-        history = train.fit(model, loss_fn, optim.SGD(model.parameters(), lr=lr), loader,
-                            steps, progress=progress)
-    except train.NonFiniteLossError as error:
-        losses = [float(v) for v in error.history.step_loss] + [float(error.loss)]
+    t = train(model, F.binary_cross_entropy_with_logits, optim.SGD(model.parameters(), lr=lr),
+              (X, y), steps, batch_size=None, seed=seed, shuffle=False, progress=progress)
+    losses = [float(v) for v in t.history.step_loss]
+    if t.diverged:
+        losses.append(float(t.error.loss))
         return {"loss": losses, "non_finite": True, "non_finite_step": len(losses) - 1}
-    with np.errstate(over="ignore", invalid="ignore"):
-        end = train.evaluate(model, loss_fn, X, y)["loss"]
-    return {"loss": [float(v) for v in history.step_loss] + [end],
-            "non_finite": not math.isfinite(end), "non_finite_step": None}
+    return {"loss": losses + [t.train_loss], "non_finite": not math.isfinite(t.train_loss),
+            "non_finite_step": None}
 
 
 def _reach(curve: list, level: float) -> int | None:
@@ -105,6 +107,7 @@ def classify(curves: dict, steps: int) -> dict:
     return {"per_lr": out, "best_lr": None if best is None else float(best)}
 
 
+@recorded
 def run(*, seed: int = 0, lrs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0),
         steps: int = 200, width: int = 16, activation: str = "tanh",
         progress: bool = False) -> Result:
@@ -112,8 +115,6 @@ def run(*, seed: int = 0, lrs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0,
     lrs = tuple(float(v) for v in lrs)
     if not lrs or any(not v > 0 for v in lrs):
         raise ValueError(f"learning-rate: lrs must be positive numbers, got {lrs!r}")
-    params = dict(seed=seed, lrs=list(lrs), steps=steps, width=width, activation=activation)
-    started = time.perf_counter()
     X, _, y, _ = datasets.breast_cancer(split=True)
     y = y.reshape(-1, 1).astype(np.float32)
     curves = {repr(lr): _curve(lr, X, y, steps, width, activation, seed, progress)
@@ -125,8 +126,7 @@ def run(*, seed: int = 0, lrs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0,
                "final_loss": {k: v["final"] for k, v in verdicts["per_lr"].items()},
                "verdict": {k: v["verdict"] for k, v in verdicts["per_lr"].items()},
                "details": verdicts["per_lr"], "best_lr": verdicts["best_lr"]}
-    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 # ------------------------------------------------------------------ conclusion

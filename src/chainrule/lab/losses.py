@@ -26,11 +26,8 @@ Default run (401 logits, 4 x 300 steps, lr 0.5): about 1 s on 2 cores.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
-from .. import data as _data
 from .. import nn
 from .. import optim, train
 from ..data import datasets
@@ -38,11 +35,22 @@ from ..nn import functional as F
 from ..random import manual_seed
 from ..tensor import Tensor
 from ..inspect.plots import figure_class
+from .harness import ACCURACY, recorded, train as train_model
 from .result import Result
 
 NAME = "losses"
 TITLE = ("Cross-entropy vs squared error behind a sigmoid: MSE's gradient vanishes when the "
          "output is confidently wrong")
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "gradient": N_(
+        "The gradient dL/dz that a sigmoid output receives for target 1, against its "
+        "prediction p, for cross-entropy and squared error: measured by autograd and from the"
+        " formulas."),
+    "accuracy": N_(
+        "The training accuracy per step with cross-entropy and with squared error, from "
+        "confidently wrong initial weights and from an ordinary start."),
+}
 TINY = dict(grid_points=41, steps=60)
 
 CONFIDENT = 0.01        # "confidently wrong": p < 0.01 for a 1 (p > 0.99 for a 0)
@@ -90,10 +98,6 @@ def gradient_curves(logit_min: float, logit_max: float, points: int) -> dict:
 
 
 # --------------------------------------------------------------------- part (b)
-def _accuracy_of_logits(output, target) -> float:
-    return train.accuracy(output, target, threshold=0.0)
-
-
 def _mse_of_sigmoid(logits: Tensor, target) -> Tensor:
     return F.mse_loss(logits.sigmoid(), target)
 
@@ -108,17 +112,16 @@ def _train(state: dict, loss: str, X, y, lr: float, steps: int, target: float,
     model = nn.Linear(X.shape[1], 1)
     model.load_state_dict(state)
     loss_fn = LOSSES[loss]
-    start = train.evaluate(model, loss_fn, X, y, {"accuracy": _accuracy_of_logits})
-    history = train.fit(model, loss_fn, optim.SGD(model.parameters(), lr=lr),
-                        _data.DataLoader(X, y, batch_size=None, shuffle=False), steps,
-                        metrics={"accuracy": _accuracy_of_logits}, progress=progress)
-    end = train.evaluate(model, loss_fn, X, y)
+    start = train.evaluate(model, loss_fn, X, y, {"accuracy": ACCURACY})
+    trained = train_model(model, loss_fn, optim.SGD(model.parameters(), lr=lr), (X, y), steps,
+                          batch_size=None, seed=0, shuffle=False, test=test,
+                          metrics={"accuracy": ACCURACY}, progress=progress)
+    history = trained.history
     accuracy = [start["accuracy"]] + history["train_accuracy"]
     reached = next((k for k, a in enumerate(accuracy) if a >= target), None)
-    test_acc = train.evaluate(model, loss_fn, *test, {"accuracy": _accuracy_of_logits})
-    return {"loss": [float(v) for v in history.step_loss] + [end["loss"]],
+    return {"loss": [float(v) for v in history.step_loss] + [trained.train_loss],
             "accuracy": accuracy, "steps_to_target": reached,
-            "final_train_accuracy": accuracy[-1], "test_accuracy": test_acc["accuracy"]}
+            "final_train_accuracy": accuracy[-1], "test_accuracy": trained.test_accuracy}
 
 
 def _initial_state(n_features: int, scale: float) -> dict:
@@ -154,23 +157,19 @@ def training_race(seed: int, init_scale: float, lr: float, steps: int, target: f
     return out
 
 
+@recorded
 def run(*, seed: int = 0, logit_min: float = -10.0, logit_max: float = 10.0,
         grid_points: int = 401, init_scale: float = 10.0, lr: float = 0.5, steps: int = 300,
         target_accuracy: float = 0.95, progress: bool = False) -> Result:
     """Measure both losses' gradients on a grid, then race them on breast cancer."""
-    params = dict(seed=seed, logit_min=logit_min, logit_max=logit_max,
-                  grid_points=grid_points, init_scale=init_scale, lr=lr, steps=steps,
-                  target_accuracy=target_accuracy)
     if not logit_min < logit_max or grid_points < 2:
         raise ValueError(f"losses: need logit_min < logit_max and grid_points >= 2, got "
                          f"{logit_min}, {logit_max}, {grid_points}")
-    started = time.perf_counter()
     numbers = {"gradient": gradient_curves(logit_min, logit_max, grid_points),
                "training": training_race(seed, init_scale, lr, steps, target_accuracy,
                                          progress),
                "lr": lr, "steps": steps, "target_accuracy": target_accuracy}
-    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 # ------------------------------------------------------------------ conclusion
@@ -274,10 +273,10 @@ def plot(result: Result) -> dict:
     ax = fig_a.subplots()
     for loss, label in (("bce", "BCE"), ("mse", "MSE")):
         reached = t["scaled"][loss]["steps_to_target"]
-        when = "never" if reached is None else f"step {reached}"
+        when = (f"{n['target_accuracy']:.0%} never reached" if reached is None
+                else f"{n['target_accuracy']:.0%} at step {reached}")
         ax.plot(t["scaled"][loss]["accuracy"], color=colors[loss], lw=2,
-                label=f"{label}, init x{t['scaled']['init_scale']:g} "
-                      f"({n['target_accuracy']:.0%} at {when})")
+                label=f"{label}, init x{t['scaled']['init_scale']:g} ({when})")
         ax.plot(t["control"][loss]["accuracy"], color=colors[loss], lw=1, ls="--",
                 alpha=0.7, label=f"{label}, unscaled init")
         if reached is not None:

@@ -33,23 +33,32 @@ while other jobs ran), a few of them importing scikit-learn for its datasets.
 from __future__ import annotations
 
 import math
-import time
 import warnings
 
 import numpy as np
 
 from .. import nn, optim, train
-from ..data import DataLoader, datasets
+from ..data import datasets
 from ..descent import MOMENTUM, OPTIMIZERS, Trajectory, descend
 from ..expr import parse
 from ..inspect.plots import figure_class
 from ..nn import functional as F
 from ..random import manual_seed
+from .harness import recorded, train as train_model
 from .result import Result
 
 NAME = "optimizers"
 TITLE = ("SGD, momentum, RMSProp and Adam: a narrow valley and a network, the same step "
          "budget")
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "valley": N_(
+        "The paths of SGD, momentum, RMSProp and Adam from the same start in a narrow valley,"
+        " drawn on its contour lines."),
+    "loss": N_(
+        "The training loss of the same network with each optimizer, against the number of "
+        "updates."),
+}
 TINY = dict(seeds=1, valley_steps=30, net_steps=30, record_every=5, width=16)
 
 NAMES = tuple(OPTIMIZERS)                # sgd, momentum, rmsprop, adam: the lecture's order
@@ -170,25 +179,21 @@ def _train(name: str, lr: float, data: tuple, seed: int, steps: int, batch_size:
     X, X_test, y, y_test = data
     manual_seed(seed)                # the same weights for every optimizer of one seed
     model = nn.mlp(X.shape[1], 10, depth=depth, width=width, activation="relu")
-    loader = DataLoader(X, y, batch_size=batch_size, shuffle=True, seed=seed)
     recorder = _Recorder(X, y, steps, every)
-    epochs = -(-steps // len(loader))
-    try:
-        train.fit(model, F.cross_entropy, make_optimizer(name, model.parameters(), lr), loader,
-                  epochs, callbacks=[recorder], progress=progress)
-    except train.NonFiniteLossError:         # the rest of the curve is NaN
+    epochs = -(-steps // -(-len(X) // batch_size))      # enough epochs for the updates
+    trained = train_model(model, F.cross_entropy, make_optimizer(name, model.parameters(), lr),
+                          (X, y), epochs, batch_size=batch_size, seed=seed,
+                          test=(X_test, y_test), callbacks=[recorder], progress=progress)
+    if trained.diverged:         # the rest of the curve is NaN
         curve = recorder.curve + [float("nan")] * (len(recorder.at) - len(recorder.curve))
         return {"loss": curve, "diverged": True, "final_loss": float("nan"),
                 "test_accuracy": float("nan")}
-    with np.errstate(over="ignore", invalid="ignore"):
-        test = train.evaluate(model, F.cross_entropy, X_test, y_test,
-                              {"accuracy": train.accuracy})
     final = recorder.curve[-1]
     if not math.isfinite(final):      # the weights overflowed after the last update
         return {"loss": [v if math.isfinite(v) else float("nan") for v in recorder.curve],
                 "diverged": True, "final_loss": float("nan"), "test_accuracy": float("nan")}
     return {"loss": recorder.curve, "diverged": False, "final_loss": final,
-            "test_accuracy": test["accuracy"]}
+            "test_accuracy": trained.test_accuracy}
 
 
 def _reach(steps: list, loss: list, level: float) -> int | None:
@@ -226,6 +231,7 @@ def run_network(seeds: list, steps: int, lrs: dict, batch_size: int, width: int,
 
 
 # ------------------------------------------------------------------------------ run
+@recorded
 def run(*, seed: int = 0, seeds: int = 3, ratio: float = 100.0,
         start: tuple[float, float] = (-9.0, 1.5), valley_steps: int = 100,
         valley_lrs: tuple[float, float, float, float] = (0.9, 0.3, 0.1, 0.3),
@@ -236,18 +242,12 @@ def run(*, seed: int = 0, seeds: int = 3, ratio: float = 100.0,
     """The four optimizers (learning rates in the order SGD, momentum, RMSProp, Adam) on
     the valley x²/ratio + y² from ``start`` for ``valley_steps`` steps, then on an MLP on
     digits for ``net_steps`` updates from ``seeds`` seeds (seed, seed + 1, ...)."""
-    params = dict(seed=seed, seeds=seeds, ratio=ratio, start=list(start),
-                  valley_steps=valley_steps, valley_lrs=list(valley_lrs), net_steps=net_steps,
-                  net_lrs=list(net_lrs), batch_size=batch_size, width=width, depth=depth,
-                  record_every=record_every)
-    started = time.perf_counter()
     numbers = {
         "valley": run_valley(ratio, tuple(start), valley_steps, dict(zip(NAMES, valley_lrs))),
         "network": run_network(list(range(seed, seed + seeds)), net_steps,
                                dict(zip(NAMES, net_lrs)), batch_size, width, depth,
                                record_every, progress)}
-    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 # ----------------------------------------------------------------------- conclusion

@@ -5,8 +5,14 @@ evidence (figures and numbers), and the same numbers as text for the terminal.
 writes it atomically. Figures are embedded (base64 PNG, or inline SVG), the style sheet is
 inline, there is no script: the file can be mailed, archived or opened offline.
 
-The numbers are shown as the tables of ``tables.number_tables``, in the HTML and in the
-terminal summary (``format_result``, ``print_result``) alike.
+Each experiment's section shows its conclusion, its figures with their captions (the
+experiment module's ``CAPTIONS = {figure id: caption}``, else the id in words), its key
+numbers (``tables.key_tables``) and, folded away in a ``<details>`` block, every number
+(``tables.number_tables``), its parameters and a link to its JSON file. The terminal
+summary (``format_result``, ``print_result``) shows all of ``number_tables``.
+
+The report's own words (headings, captions, the demo's title) are in the language of
+``lang`` (see ``chainrule.i18n``; ``<html lang="vi">`` in Vietnamese).
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ import base64
 import datetime as _dt
 import html
 import io
+import json
 import re
 import shlex
 import sys
@@ -23,10 +30,12 @@ from typing import Sequence
 
 from .. import __version__
 from ..fileio import write_text
+from ..i18n import N_, _, resolve_lang, translator
 from .result import Result
-from .tables import Table, cell, format_value, is_number, number_tables
+from .tables import Table, cell, format_value, is_number, key_tables, number_tables
 
-__all__ = ["render_report", "write_report", "format_result", "print_result", "rerun_command"]
+__all__ = ["render_report", "write_report", "format_result", "print_result", "rerun_command",
+           "caption"]
 
 def rerun_command(result: Result) -> str:
     """The command line that reruns the experiment with the same parameters."""
@@ -98,7 +107,8 @@ def format_result(result: Result, width: int = 88) -> str:
     """The Result as plain text: name, runtime and parameters, the conclusion, the numbers."""
     params = ", ".join(f"{k}={cell(v)}" for k, v in result.params.items())
     blocks = [f"{result.name}: {_title_of(result.name)}\n"
-              f"ran in {_duration(result.seconds)} with {params}",
+              + _("ran in {time} with {params}").format(time=_duration(result.seconds),
+                                                      params=params),
               "\n\n".join(textwrap.fill(p, width) for p in _paragraphs(result.conclusion))]
     blocks += [_text_table(_fit(t, width)) for t in number_tables(result.numbers)]
     return "\n\n".join(blocks) + "\n"
@@ -118,7 +128,8 @@ def print_result(result: Result, file=None) -> None:
     console = Console(file=file, highlight=False)
     params = ", ".join(f"{k}={cell(v)}" for k, v in result.params.items())
     console.print(Text(f"{result.name}: {_title_of(result.name)}", style="bold"))
-    console.print(Text(f"ran in {_duration(result.seconds)} with {params}", style="dim"))
+    console.print(Text(_("ran in {time} with {params}").format(
+        time=_duration(result.seconds), params=params), style="dim"))
     console.print()
     for p in _paragraphs(result.conclusion):
         console.print(Text(p))
@@ -174,9 +185,18 @@ section { border-top: 1px solid #e3e6ea; margin-top: 2.2em; padding-top: 1.4em; 
 .error { padding: .7em 1em; border-radius: 0 4px 4px 0; }
 .badge { display: inline-block; font-size: .75em; font-weight: 600; color: #fff;
   background: #c62828; border-radius: 3px; padding: 0 .45em; vertical-align: middle; }
-figure { margin: 0 0 1em; text-align: center; }
-figure img, figure svg { max-width: 100%; height: auto; }
-figcaption { color: #5f6670; font-size: .85em; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr));
+  gap: 1em 1.4em; margin: 0 0 .6em; }
+figure { margin: 0; text-align: center; }
+figure img, figure svg { width: 100%; max-width: 560px; height: auto; }
+figcaption { color: #444; font-size: .88em; text-align: left; margin-top: .2em; }
+figure.wide { grid-column: span 2; }
+figure.wide img { max-width: 100%; }
+figcaption .fig { font-weight: 600; margin-right: .3em; }
+details { margin: .6em 0; border: 1px solid #e3e6ea; border-radius: 4px; padding: .3em .8em; }
+details > summary { cursor: pointer; color: #0b57d0; }
+details[open] > summary { margin-bottom: .5em; }
+@media (max-width: 700px) { figure.wide { grid-column: auto; } }
 .tables { display: flex; flex-wrap: wrap; gap: .4em 1.6em; align-items: flex-start; }
 .table { max-width: 100%; overflow-x: auto; }
 table { border-collapse: collapse; font-size: .86em; margin: .2em 0 .8em; }
@@ -203,7 +223,21 @@ def _anchor(name: str) -> str:
     return "x-" + re.sub(r"[^a-z0-9-]+", "-", name.lower())
 
 
-def _html_table(table: Table, css_class: str = "") -> str:
+# The tables' own words (the JSON's keys stay as they are), translated in the report.
+WORDS = (N_("value"), N_("module"), N_("first"), N_("last"), N_("min"), N_("max"),
+         N_("rows"), N_("columns"), N_("yes"), N_("no"))
+_NUMBERED = re.compile(r"(layer|seed) (\d+)")
+
+
+def _word(text: str, _) -> str:
+    """A table's label or cell in the report's language: "layer 3", "value", "yes" ..."""
+    if m := _NUMBERED.fullmatch(text):
+        words = _("layer {n}") if m.group(1) == "layer" else _("seed {n}")
+        return words.format(n=m.group(2))
+    return _(text) if text in WORDS else text
+
+
+def _html_table(table: Table, css_class: str = "", _=str) -> str:
     width = max((len(r) for r in table.rows), default=len(table.header or []))
     numeric = [all(is_number(r[i]) or r[i] is None for r in table.rows if i < len(r))
                and any(i < len(r) for r in table.rows) for i in range(width)]
@@ -213,7 +247,7 @@ def _html_table(table: Table, css_class: str = "") -> str:
         parts.append(f"<caption>{_e(table.caption)}</caption>")
     if table.header:
         heads = "".join(f'<th{" class=num" if i < width and numeric[i] else ""}>'
-                        f"{_e(format_value(h)) if h != '' else ''}</th>"
+                        f"{_e(_word(format_value(h), _)) if h != '' else ''}</th>"
                         for i, h in enumerate(table.header))
         parts.append(f"<thead><tr>{heads}</tr></thead>")
     parts.append("<tbody>")
@@ -222,7 +256,8 @@ def _html_table(table: Table, css_class: str = "") -> str:
         for i, c in enumerate(row):
             tag = "th" if i == 0 and table.row_labels and table.header is not None else "td"
             cls = " class=num" if is_number(c) else ""
-            cells.append(f"<{tag}{cls}>{_e(format_value(c))}</{tag}>")
+            text = format_value(c) if is_number(c) else _word(format_value(c), _)
+            cells.append(f"<{tag}{cls}>{_e(text)}</{tag}>")
         parts.append(f"<tr>{''.join(cells)}</tr>")
     if not table.rows:
         parts.append(f"<tr><td>{_e(table.note or '(empty)')}</td></tr>")
@@ -234,66 +269,128 @@ PNG_DPI = 120        # as Result.save writes them; shown at 96 CSS pixels an inc
 
 
 def _png_img(name: str, png: bytes) -> str:
-    width = int.from_bytes(png[16:20], "big") if png[12:16] == b"IHDR" else 0
-    size = f' width="{round(width * 96 / PNG_DPI)}"' if width else ""
+    ihdr = png[12:16] == b"IHDR"
+    width = int.from_bytes(png[16:20], "big") if ihdr else 0
+    height = int.from_bytes(png[20:24], "big") if ihdr else 0
+    size = (f' width="{round(width * 96 / PNG_DPI)}" height="{round(height * 96 / PNG_DPI)}"'
+            if width and height else "")
     data = base64.b64encode(png).decode("ascii")
     return f'<img alt="{_e(name)}"{size} src="data:image/png;base64,{data}">'
 
 
-def _figure_html(name: str, fig, fmt: str, saved: Path | None = None) -> str:
-    """One figure as HTML: drawn again, or (saved) the PNG that Result.save wrote."""
+def caption(name: str, figure: str) -> str:
+    """The caption of an experiment's figure: its module's ``CAPTIONS[figure]``, else the
+    figure's id in words ("init-gradients" -> "Init gradients"); in English (the report
+    translates it).
+
+    >>> caption("no-such-experiment", "init-gradients")
+    'Init gradients'
+    """
+    try:
+        from . import get
+        captions = getattr(get(name), "CAPTIONS", {})
+    except (ValueError, ImportError):        # a Result of no registered experiment
+        captions = {}
+    text = captions.get(figure) if isinstance(captions, dict) else None
+    return text or figure.replace("-", " ").replace("_", " ").capitalize()
+
+
+def _figure_html(name: str, fig, fmt: str, saved: Path | None = None, text: str = "",
+                 number: str = "") -> str:
+    """One figure as HTML: drawn again, or (saved) the PNG that Result.save wrote; under it
+    number ("Figure 1.") and text, its caption (else its name)."""
+    label = text or name
     if fmt not in ("png", "svg"):
         raise ValueError(f"render_report: figure_format must be 'png' or 'svg', got {fmt!r}")
     buffer = io.BytesIO()
     if fmt == "png" and saved is not None and saved.is_file():
-        body = _png_img(name, saved.read_bytes())
+        body = _png_img(label, saved.read_bytes())
     elif fmt == "png":
         fig.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches="tight")
-        body = _png_img(name, buffer.getvalue())
+        body = _png_img(label, buffer.getvalue())
     else:
         fig.savefig(buffer, format="svg", bbox_inches="tight")
         svg = buffer.getvalue().decode("utf-8")
         body = svg[svg.index("<svg"):]           # drop the XML declaration and DOCTYPE
-    return f"<figure>{body}<figcaption>{_e(name)}</figcaption></figure>"
+    wide = ' class="wide"' if _aspect(body) >= WIDE else ""
+    number = f'<span class="fig">{_e(number)}</span>' if number else ""
+    return f"<figure{wide}>{body}<figcaption>{number}{_e(label)}</figcaption></figure>"
 
 
-def _conclusion_html(text: str) -> str:
-    return "".join(f"<p>{_e(p)}</p>" for p in _paragraphs(text)) or "<p>(no conclusion)</p>"
+WIDE = 1.8           # a figure this much wider than tall (side-by-side panels) takes two columns
 
 
-def _params_table(params: dict) -> str:
+def _aspect(body: str) -> float:
+    """Width / height of an <img> or <svg> (0 if not found)."""
+    m = re.search(r'width="([\d.]+)(?:pt|px)?" height="([\d.]+)', body)
+    return float(m.group(1)) / float(m.group(2)) if m and float(m.group(2)) else 0.0
+
+
+def _conclusion_html(text: str, _) -> str:
+    empty = _("(no conclusion)")
+    return "".join(f"<p>{_e(p)}</p>" for p in _paragraphs(text)) or f"<p>{_e(empty)}</p>"
+
+
+def _params_table(params: dict, _) -> str:
     shown = {k: v for k, v in params.items() if k != "progress"}
     if not shown:
         return ""
-    return _html_table(Table("parameters", [str(k) for k in shown],
-                             [[cell(v) for v in shown.values()]], row_labels=False), "params")
+    return _html_table(Table(_("parameters"), [str(k) for k in shown],
+                             [[cell(v) for v in shown.values()]], row_labels=False), "params",
+                       _)
+
+
+def _figures_html(result: Result, fig_format: str, figure_dir: Path | None, _) -> str:
+    parts = []
+    for k, (n, f) in enumerate(result.figures.items(), 1):
+        number = _("Figure {n}.").format(n=k)
+        saved = figure_dir / f"{result.name}-{n}.png" if figure_dir else None
+        parts.append(_figure_html(n, f, fig_format, saved, _(caption(result.name, n)), number))
+    return f'<div class="figures">{"".join(parts)}</div>' if parts else ""
+
+
+def _raw_json(result: Result, figure_dir: Path | None, _) -> str:
+    """A link to the Result's JSON file when it was saved next to the report, else the
+    JSON itself (folded away with the rest)."""
+    if figure_dir is not None and (figure_dir / f"{result.name}.json").is_file():
+        words = _("The raw numbers:")
+        return (f'<p>{_e(words)} <a href="{_e(result.name)}.json">'
+                f"<code>{_e(result.name)}.json</code></a></p>")
+    text = json.dumps(result.numbers, indent=1, allow_nan=True)
+    heading = _("The raw numbers (JSON)")
+    return f"<h3>{_e(heading)}</h3><pre>{_e(text)}</pre>"
 
 
 def _result_section(i: int, result: Result, title: str, fig_format: str,
-                    figure_dir: Path | None) -> str:
-    figures = "".join(
-        _figure_html(n, f, fig_format,
-                     figure_dir / f"{result.name}-{n}.png" if figure_dir else None)
-        for n, f in result.figures.items())
-    tables = "".join(_html_table(t) for t in number_tables(result.numbers))
+                    figure_dir: Path | None, _, first: Sequence = ()) -> str:
+    key = "".join(_html_table(t, _=_) for t in [*first, *key_tables(result.numbers)])
+    every = "".join(_html_table(t, _=_) for t in number_tables(result.numbers))
+    meta = _("ran in {time}").format(time=_duration(result.seconds))
+    words = {"key": _("Key numbers"), "all": _("All numbers, the parameters and the raw JSON"),
+             "none": _("(none)"), "rerun": _("Rerun:")}
     return (f'<section id="{_anchor(result.name)}">'
             f'<h2><span class="num">{i}</span>{_e(title)}</h2>'
-            f'<p class="meta"><code>{_e(result.name)}</code> · ran in '
-            f"{_e(_duration(result.seconds))} · chainrule {_e(result.version)}</p>"
-            f'<div class="conclusion">{_conclusion_html(result.conclusion)}</div>'
-            f"{figures}"
-            f'<h3>Numbers</h3><div class="tables">{tables or "<p>(none)</p>"}</div>'
-            f'<h3>Run</h3><div class="tables">{_params_table(result.params)}</div>'
-            f'<p class="cmd">Rerun: <code>{_e(rerun_command(result))}</code></p>'
+            f'<p class="meta"><code>{_e(result.name)}</code> · {_e(meta)} · chainrule '
+            f"{_e(result.version)}</p>"
+            f'<div class="conclusion">{_conclusion_html(result.conclusion, _)}</div>'
+            f"{_figures_html(result, fig_format, figure_dir, _)}"
+            + (f'<h3>{_e(words["key"])}</h3><div class="tables">{key}</div>' if key else "")
+            + f'<details><summary>{_e(words["all"])}</summary>'
+            f'<div class="tables">{every or _e(words["none"])}</div>'
+            f'<div class="tables">{_params_table(result.params, _)}</div>'
+            f"{_raw_json(result, figure_dir, _)}</details>"
+            f'<p class="cmd">{_e(words["rerun"])} <code>{_e(rerun_command(result))}</code></p>'
             "</section>")
 
 
-def _failure_section(i: int, failure, title: str) -> str:
+def _failure_section(i: int, failure, title: str, _) -> str:
+    meta = _("failed after {time}").format(time=_duration(failure.seconds))
+    failed, why = _("failed"), _("This experiment raised an error, so it has no numbers:")
     return (f'<section id="{_anchor(failure.name)}" class="failed">'
-            f'<h2><span class="num">{i}</span>{_e(title)} <span class="badge">failed</span></h2>'
-            f'<p class="meta"><code>{_e(failure.name)}</code> · failed after '
-            f"{_e(_duration(failure.seconds))}</p>"
-            f'<div class="error"><p>This experiment raised an error, so it has no numbers: '
+            f'<h2><span class="num">{i}</span>{_e(title)} <span class="badge">'
+            f"{_e(failed)}</span></h2>"
+            f'<p class="meta"><code>{_e(failure.name)}</code> · {_e(meta)}</p>'
+            f'<div class="error"><p>{_e(why)} '
             f"<code>{_e(failure.error)}</code></p></div>"
             f"<pre>{_e(failure.traceback)}</pre></section>")
 
@@ -303,52 +400,72 @@ def _title_of(name: str) -> str:
     return title(name)
 
 
+def _count(items: list, _) -> str:
+    failed = sum(not isinstance(r, Result) for r in items)
+    text = (_("1 experiment") if len(items) == 1
+            else _("{n} experiments").format(n=len(items)))
+    return text + (_(" ({n} failed)").format(n=failed) if failed else "")
+
+
 def render_report(results: Sequence, title: str = "chainrule lab report", *,
                   note: str | None = None, date: _dt.datetime | None = None,
                   figure_format: str = "png", figure_dir=None,
-                  preface: str | None = None) -> str:
+                  preface: str | None = None, titles: dict | None = None,
+                  tables: dict | None = None, lang: str | None = None) -> str:
     """The report as one HTML string.
 
     results: Results (and ``lab.Failure`` records, shown with their traceback), in the
     order they should appear. note: a line shown under the title (e.g. that this was a
     quick run). figure_format: "png" (base64 data URIs) or "svg" (inline ``<svg>``).
     figure_dir: the folder ``Result.save`` has just written the figures to; their PNG files
-    are embedded instead of drawing every figure again (which is the slow part).
-    preface: preformatted text shown before the experiments (the demo's worked example).
+    are embedded instead of drawing every figure again (which is the slow part), and the
+    JSON files there are linked. preface: preformatted text shown before the experiments
+    (the demo's worked example). titles: {experiment name: heading} instead of the
+    experiments' own titles. tables: {experiment name: [Table]} shown first among its key
+    numbers (the demo's per-layer table). lang: the report's language (default: ``CHAINRULE_LANG``);
+    title, note and the headings are looked up in its catalog.
     """
+    lang = resolve_lang(lang)
+    catalog = translator(lang)
+
+    def _(message: str) -> str:          # gettext("") would be the catalog's header
+        return catalog.gettext(message) if message else message
+
+    headings = titles or {}
     figure_dir = Path(figure_dir) if figure_dir is not None else None
     date = date or _dt.datetime.now()
     items = list(results)
-    titles = [_title_of(r.name) for r in items]
+    titles = [_(headings.get(r.name) or _title_of(r.name)) for r in items]
     total = sum(r.seconds for r in items)
-    failed = sum(not isinstance(r, Result) for r in items)
+    failed, contents_heading = _("failed"), _("Contents")
     contents = "".join(
         f'<li><a href="#{_anchor(r.name)}">{_e(t)}</a> <span class="name">— '
         f"<code>{_e(r.name)}</code>, {_e(_duration(r.seconds))}</span>"
-        f'{" <span class=badge>failed</span>" if not isinstance(r, Result) else ""}</li>'
-        for r, t in zip(items, titles))
+        + (f" <span class=badge>{_e(failed)}</span>" if not isinstance(r, Result) else "")
+        + "</li>" for r, t in zip(items, titles))
     sections = "".join(
-        _result_section(i, r, t, figure_format, figure_dir) if isinstance(r, Result)
-        else _failure_section(i, r, t)
+        _result_section(i, r, t, figure_format, figure_dir, _, (tables or {}).get(r.name, ()))
+        if isinstance(r, Result)
+        else _failure_section(i, r, t, _)
         for i, (r, t) in enumerate(zip(items, titles), 1))
-    count = f"{len(items)} experiment{'s' if len(items) != 1 else ''}"
-    if failed:
-        count += f" ({failed} failed)"
+    computing = _("{count}, {time} of computing").format(count=_count(items, _),
+                                                         time=_duration(total))
+    footer = _("Written by chainrule {version}. Every number above comes from the "
+               "experiment's JSON file; each experiment reruns with the command under it, "
+               "and the whole report with {command}.").format(version=__version__,
+                                                              command="\0")
+    footer = _e(footer).replace("\0", "<code>chainrule lab all</code>")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>"
-        f"<header><h1>{_e(title)}</h1>"
+        f"<title>{_e(_(title))}</title><style>{CSS}</style></head><body><main>"
+        f"<header><h1>{_e(_(title))}</h1>"
         f'<p class="meta">chainrule {_e(__version__)} · {_e(date.strftime("%Y-%m-%d %H:%M"))} · '
-        f"{_e(count)}, {_e(_duration(total))} of computing</p>"
-        + (f'<p class="note">{_e(note)}</p>' if note else "")
-        + f"<nav><h3>Contents</h3><ol>{contents}</ol></nav></header>"
+        f"{_e(computing)}</p>"
+        + (f'<p class="note">{_e(_(note))}</p>' if note else "")
+        + f"<nav><h3>{_e(contents_heading)}</h3><ol>{contents}</ol></nav></header>"
         + (f"<section><pre>{_e(preface)}</pre></section>" if preface else "")
-        + f"{sections}"
-        f"<footer>Written by chainrule {_e(__version__)}. Every number above comes from the "
-        f"experiment's JSON file; each experiment reruns with the command under it, and the "
-        f"whole report with <code>chainrule lab all</code>.</footer>"
-        "</main></body></html>\n")
+        + f"{sections}<footer>{footer}</footer></main></body></html>\n")
 
 
 def write_report(results: Sequence, path, title: str = "chainrule lab report",

@@ -18,13 +18,18 @@ class Result:
     name: the experiment ("vanishing"); params: the arguments it ran with (seed included);
     numbers: every measurement, JSON-serialisable; conclusion: a few sentences computed
     from the numbers (saying so when the expected effect did not show); figures: name ->
-    matplotlib Figure; seconds: wall time of the run.
+    matplotlib Figure; seconds: wall time of the run. An experiment gives name, numbers
+    and conclusion; params and seconds are the harness's (``lab.harness.recorded``,
+    ``lab.run``).
+
+    >>> Result("vanishing", numbers={"steps": 3}, conclusion="...").params
+    {}
     """
 
     name: str
-    params: dict
-    numbers: dict
-    conclusion: str
+    params: dict = field(default_factory=dict)
+    numbers: dict = field(default_factory=dict)
+    conclusion: str = ""
     seconds: float = 0.0
     figures: dict = field(default_factory=dict)
     version: str = __version__

@@ -35,13 +35,11 @@ reported too (``path_ops``).
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 
 import numpy as np
 
 from .. import random as _random
-from ..data import DataLoader
 from ..grad_mode import no_grad
 from ..data.datasets import breast_cancer
 from ..inspect.gradient_flow import GradientFlow
@@ -55,11 +53,23 @@ from ..nn.layers import Linear
 from ..nn.networks import mlp
 from ..optim import SGD
 from ..tensor import Tensor
-from ..train import Callback, accuracy, evaluate, fit
+from ..train import Callback, evaluate
+from .harness import recorded, train
 from .result import Result
 
 NAME = "shortcuts"
 TITLE = "DenseNet concatenation and deep supervision shorten the gradient's path to layer 1"
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "init-gradients": N_(
+        "The gradient norm per layer at initialisation: a plain network, DenseNet-style "
+        "concatenation and deep supervision (layer 1 = input side; log scale)."),
+    "path": N_(
+        "The shortest path from the loss to layer 1 in each network's autograd graph, in ops,"
+        " and layer 1's gradient at initialisation."),
+    "loss": N_(
+        "The training loss of the main output per epoch, for each network."),
+}
 TINY = {"depth": 6, "width": 8, "epochs": 2}
 
 KINDS = ("plain", "dense", "deep supervision")
@@ -164,9 +174,8 @@ def _one(kind: str, *, seed, depth, width, activation, head_every, aux_weight, e
     model.zero_grad()
     w0 = trunk[0].weight.data.astype(np.float64).copy()
     losses = _EpochLosses(X, t)
-    loader = DataLoader(X, t, batch_size=batch_size, shuffle=True, seed=seed)
-    fit(model, loss_fn, SGD(model.parameters(), lr=lr), loader, epochs, callbacks=[losses],
-        progress=progress)
+    trained = train(model, loss_fn, SGD(model.parameters(), lr=lr), (X, t), epochs,
+                    batch_size=batch_size, seed=seed, callbacks=[losses], progress=progress)
     norms = flow.grad_norms[0]
     return {"path_steps": len(path) if path is not None else None, "path_ops": path,
             "init_grad_norm": norms.tolist(), "first_layer_grad": float(norms[0]),
@@ -177,17 +186,16 @@ def _one(kind: str, *, seed, depth, width, activation, head_every, aux_weight, e
             "final_main_loss": losses.main[-1] if losses.main else math.nan,
             # per head (in stage order), the loss per epoch: [head][epoch]
             "aux_loss": [list(h) for h in zip(*losses.aux)],
-            "train_accuracy": evaluate(model, F.binary_cross_entropy_with_logits, X, t, {
-                "accuracy": lambda o, y: accuracy(o, y, threshold=0.0)})["accuracy"]}
+            "train_accuracy": trained.train_accuracy}
 
 
+@recorded
 def run(*, seed: int = 0, depth: int = 10, width: int = 16, activation: str = "sigmoid",
         head_every: int = 3, aux_weight: float = 1.0, epochs: int = 40, batch_size: int = 32,
         lr: float = 1.0, progress: bool = False) -> Result:
     """Build the three networks (``depth`` hidden layers of ``width`` units, or DenseNet
     growth), measure the first-layer gradient and the loss-to-layer-1 path at
     initialisation, then train each for ``epochs`` epochs of SGD."""
-    started = time.perf_counter()
     if depth < 2:
         raise ValueError(f"shortcuts: depth must be >= 2, got {depth}")
     X, _, y, _ = breast_cancer(split=True)
@@ -202,11 +210,7 @@ def run(*, seed: int = 0, depth: int = 10, width: int = 16, activation: str = "s
                "per_kind": per, "majority_train_accuracy": max(prior, 1 - prior),
                # the loss of always predicting the class frequencies: learning nothing
                "prior_loss": -(prior * math.log(prior) + (1 - prior) * math.log(1 - prior))}
-    params = {"seed": seed, "depth": depth, "width": width, "activation": activation,
-              "head_every": head_every, "aux_weight": aux_weight, "epochs": epochs,
-              "batch_size": batch_size, "lr": lr}
-    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 def conclude(numbers: dict) -> str:

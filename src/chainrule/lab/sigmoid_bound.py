@@ -23,18 +23,27 @@ Measured here:
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from .. import ops
 from ..tensor import Tensor
 from ..inspect.plots import figure_class
+from .harness import recorded
 from .result import Result
 
 NAME = "sigmoid-bound"
 TITLE = "σ′(x) = σ(x)(1 − σ(x)) ≤ 1/4, so L sigmoid layers scale the gradient by at most (1/4)^L"
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "sigmoid": N_(
+        "The sigmoid σ(x) and its derivative σ′(x) = σ(x)(1 − σ(x)), measured by "
+        "backpropagation at every point of the grid: the derivative is at most 1/4, at x = 0."),
+    "underflow": N_(
+        "(1/4)^L, the most that L sigmoid layers leave of a gradient, multiplied out in "
+        "float32 and in float64 until it is exactly 0."),
+}
 TINY = {"grid_points": 2001, "max_depth": 20}
+LECTURE_DEPTH = 10      # the lectures' network: 10 sigmoid layers
 # Accepted values of run()'s parameters (checked by cr.lab.run before any work). Beyond
 # |x| = 1000 the grid is all saturated sigmoid; the grid and depth bounds keep the arrays
 # in memory.
@@ -77,12 +86,12 @@ def _underflow(dtype, factor: float = 0.25) -> dict:
             "products": products}
 
 
+@recorded
 def run(*, seed: int = 0, x_max: float = 10.0, grid_points: int = 80001,
         max_depth: int = 60, progress: bool = False) -> Result:
     """Measure sigma' on [-x_max, x_max] (grid_points points, 0 included exactly), list
     (1/4)^L for L = 1..max_depth, and find where the product underflows in float32 and
     float64. seed is recorded only: nothing here is random."""
-    started = time.perf_counter()
     if grid_points < 3:
         raise ValueError(f"sigmoid-bound: grid_points must be >= 3, got {grid_points}")
     if max_depth < 1:
@@ -111,10 +120,7 @@ def run(*, seed: int = 0, x_max: float = 10.0, grid_points: int = 80001,
     step = max(1, x.size // 400)
     numbers["curve"] = {"x": x[::step].tolist(), "sigmoid": s[::step].tolist(),
                         "derivative": ds[::step].tolist()}
-    return Result(name=NAME, params={"seed": seed, "x_max": x_max, "grid_points": grid_points,
-                                     "max_depth": max_depth},
-                  numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 def conclude(numbers: dict) -> str:
@@ -192,6 +198,11 @@ def _underflow_panel(ax, f: dict, color: str) -> None:
                label=f"smallest normal {f['smallest_normal']:.3g}")
     ax.axhline(f["smallest_subnormal"], color="0.4", ls="--", lw=1,
                label=f"smallest subnormal {f['smallest_subnormal']:.3g}")
+    if prods.size >= LECTURE_DEPTH:     # the lectures' network: where it sits on the curve
+        at = prods[LECTURE_DEPTH - 1]
+        ax.axvline(LECTURE_DEPTH, color="C2", ls="-.", lw=1.2)
+        ax.plot([LECTURE_DEPTH], [at], "o", color="C2", ms=6,
+                label=f"the lectures' L = {LECTURE_DEPTH}: (1/4)^{LECTURE_DEPTH} = {at:.2g}")
     top = blended_transform_factory(ax.transData, ax.transAxes)
     for d, style, what in ((f["below_normal_depth"], ":", "subnormal\nfrom L = {}"),
                            (f["zero_depth"], "-", "exactly 0\nat L = {}")):

@@ -24,12 +24,10 @@ loss becomes NaN/inf is recorded as diverged) and the final training accuracy.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 from .. import random as _random
-from ..data import DataLoader
 from ..data.datasets import breast_cancer
 from ..inspect.gradient_flow import GradientFlow
 from ..inspect.plots import figure_class, loss_axes, plot_gradient_norms
@@ -37,11 +35,19 @@ from ..nn import functional as F
 from ..nn.networks import mlp
 from ..optim import SGD
 from ..tensor import Tensor
-from ..train import NonFiniteLossError, accuracy, evaluate, fit
+from .harness import recorded, train
 from .result import Result
 
 NAME = "skip"
 TITLE = "Plain versus residual MLPs, 10 to 50 layers deep: the identity path keeps the gradient"
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "init-gradients": N_(
+        "The gradient norm per layer at initialisation, plain against residual (skip "
+        "connections), one panel per depth (layer 1 = input side; log scale)."),
+    "loss": N_(
+        "The training loss per epoch, plain against residual, for each depth."),
+}
 TINY = {"depths": (3, 12), "width": 8, "epochs": 2}
 
 KINDS = ("plain", "residual")
@@ -63,31 +69,23 @@ def _one(depth: int, skip: bool, *, seed: int, width: int, activation: str, epoc
     init_loss.backward()
     flow.record()
     model.zero_grad()
-    loader = DataLoader(X_train, t_train, batch_size=batch_size, shuffle=True, seed=seed)
-    diverged = False
-    try:
-        history = fit(model, F.binary_cross_entropy_with_logits, SGD(model.parameters(), lr=lr),
-                      loader, epochs, progress=progress)
-    except NonFiniteLossError as err:
-        history, diverged = err.history, True
-    losses = [float(v) for v in history.train_loss] if history.epochs else []
+    trained = train(model, F.binary_cross_entropy_with_logits, SGD(model.parameters(), lr=lr),
+                    data, epochs, batch_size=batch_size, seed=seed, progress=progress)
+    losses = trained.curve
     norms = flow.grad_norms[0]
-    out = {"init_grad_norm": norms.tolist(), "first_layer_grad": float(norms[0]),
-           "last_layer_grad": float(norms[-1]), "init_loss": float(init_loss.item()),
-           "train_loss": losses, "diverged": diverged,
-           "final_loss": losses[-1] if losses and not diverged else math.nan}
-    out["train_accuracy"] = (math.nan if diverged else evaluate(
-        model, F.binary_cross_entropy_with_logits, X_train, t_train,
-        {"accuracy": lambda o, t: accuracy(o, t, threshold=0.0)})["accuracy"])
-    return out
+    return {"init_grad_norm": norms.tolist(), "first_layer_grad": float(norms[0]),
+            "last_layer_grad": float(norms[-1]), "init_loss": float(init_loss.item()),
+            "train_loss": losses, "diverged": trained.diverged,
+            "final_loss": losses[-1] if losses and not trained.diverged else math.nan,
+            "train_accuracy": trained.train_accuracy}
 
 
+@recorded
 def run(*, seed: int = 0, depths: tuple[int, ...] = (10, 20, 50), width: int = 32,
         activation: str = "sigmoid", epochs: int = 30, batch_size: int = 32, lr: float = 0.1,
         progress: bool = False) -> Result:
     """For each depth (hidden layers), a plain and a residual MLP from the same seed:
     gradient norms per layer at initialisation, then ``epochs`` epochs of SGD."""
-    started = time.perf_counter()
     X_train, _, y_train, _ = breast_cancer(split=True)
     data = (X_train, y_train.astype(np.float32).reshape(-1, 1))
     per_depth = {}
@@ -102,10 +100,7 @@ def run(*, seed: int = 0, depths: tuple[int, ...] = (10, 20, 50), width: int = 3
             for kind in KINDS}
     numbers = {"depths": list(depths), "activation": activation, "per_depth": per_depth,
                "majority_train_accuracy": float(max(data[1].mean(), 1 - data[1].mean()))}
-    params = {"seed": seed, "depths": list(depths), "width": width, "activation": activation,
-              "epochs": epochs, "batch_size": batch_size, "lr": lr}
-    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 def _kept(plain: float, residual: float) -> bool:
@@ -173,7 +168,8 @@ def plot(result: Result) -> dict:
     for ax, (d, v) in zip(axes, per.items()):
         plot_gradient_norms({f"{k} (layer 1: {v[k]['first_layer_grad']:.1e})":
                              v[k]["init_grad_norm"] for k in KINDS}, ax=ax,
-                            title=f"{d} hidden layers")
+                            title=f"{d} hidden layers + the output layer")
+        ax.set_xlabel(f"Linear layer (1 = next to the input, {int(d) + 1} = the output)")
     fig.suptitle(f"gradient norm per layer at initialisation, plain vs residual "
                  f"({n['activation']})")
     figs["init-gradients"] = fig
@@ -186,7 +182,7 @@ def plot(result: Result) -> dict:
             ax.plot(np.arange(1, len(losses) + 1), losses, lw=2, color=f"C{k}",
                     label=f"{kind}: {_loss(v[kind])}" + (" (diverged)" if v[kind]["diverged"]
                                                           else ""))
-        loss_axes(ax, f"{d} hidden layers", ylabel=None, fontsize=8, title="final loss",
+        loss_axes(ax, f"{d} hidden layers + the output layer", ylabel=None, fontsize=8, title="final loss",
                   title_fontsize=8)
     axes[0].set_ylabel("training loss, BCE (log scale)")
     fig.suptitle(f"training loss per epoch, plain vs residual ({n['activation']}, SGD)")

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
-__all__ = ["Table", "number_tables", "format_value", "cell", "is_number"]
+__all__ = ["Table", "number_tables", "key_tables", "format_value", "cell", "is_number"]
 
 SHORT = 12          # lists up to this long are shown whole; longer ones are summarised
 SERIES_HEADER = ["", "n", "first", "last", "min", "max"]
@@ -99,9 +100,21 @@ def _join(caption: str, key) -> str:
     return f"{caption} › {key}" if caption else str(key)
 
 
-def _index_header(n: int) -> list[str]:
-    """Column labels for lists shown across: their JSON indices, so every cell can be
-    found in the Result's JSON file."""
+# Lists whose entries are one per layer or one per seed, by their key: shown as
+# "layer 1" (the input side) .. "layer N" or "seed 1" .. "seed N", as the figures number them.
+PER_LAYER = re.compile(r"grad_norm|grads?$|movement|per_layer|layers?$")
+PER_SEED = re.compile(r"per_seed|seeds?$")
+
+
+def _index_header(n: int, key: str = "") -> list[str]:
+    """Column labels for lists shown across: layers and seeds counted from 1 (layer 1 =
+    input side) when the key says what the entries are, else their JSON indices, so that
+    every cell can be found in the Result's JSON file."""
+    key = key.rsplit(" › ", 1)[-1]
+    if PER_LAYER.search(key):
+        return [f"layer {i + 1}" for i in range(n)]
+    if PER_SEED.search(key):
+        return [f"seed {i + 1}" for i in range(n)]
     return [f"[{i}]" for i in range(n)]
 
 
@@ -110,12 +123,47 @@ def number_tables(numbers: dict, caption: str = "") -> list[Table]:
     return _tables(numbers, caption, 0)
 
 
+KEY_ROWS, KEY_COLUMNS, KEY_TEXT, KEY_COUNT = 12, 9, 32, 4
+_POSITION = re.compile(r"\[\d+\]|(layer|seed) \d+")
+
+
+def key_tables(numbers: dict) -> list[Table]:
+    """The few small tables worth reading first (at most KEY_COUNT): the top level's single
+    numbers, then the tables of ``number_tables`` whose cells are single measurements (not
+    the entries of a list, which the figures draw; no summaries, no records), at most
+    KEY_ROWS rows and KEY_COLUMNS columns.
+
+    >>> [t.rows for t in key_tables({"ratio": 1e-5, "layer_names": ["0", "2"], "x": [1]*20})]
+    [[['ratio', 1e-05]]]
+    """
+    top = [[str(k), v] for k, v in numbers.items() if _is_scalar(v)]
+    chosen = [Table("", ["", "value"], top)] if top else []
+    chosen += [t for t in number_tables(numbers) if t.caption and _is_key(t)]
+    return chosen[:KEY_COUNT]
+
+
+def _is_key(table: Table) -> bool:
+    if table.header in (None, SERIES_HEADER) or not table.rows or "records" in table.caption:
+        return False
+    if any(_POSITION.fullmatch(str(h)) for h in table.header[1:]):
+        return False                 # a list's entries, one per column
+    if len(table.rows) > KEY_ROWS or max(map(len, table.rows)) > KEY_COLUMNS:
+        return False
+    return all(c is None or is_number(c) or isinstance(c, bool)
+               or (isinstance(c, str) and len(c) <= KEY_TEXT and ", " not in c)
+               for row in table.rows for c in row)
+
+
 def _tables(numbers: dict, caption: str, depth: int) -> list[Table]:
     scalars, series, tables = [], [], []
     for key, value in numbers.items():
         label = str(key)
         if _is_scalar(value):
             scalars.append([label, value])
+        elif _is_series(value) and key == "layer_names" and value:
+            # the modules behind "layer 1" .. "layer N": the one place their names show
+            tables.append(Table(_join(caption, label), ["", *_index_header(len(value), "layer")],
+                                [["module", *value]]))
         elif _is_series(value):
             if len(value) <= SHORT:
                 scalars.append([label, _inline(value)])
@@ -160,7 +208,7 @@ def _series_table(caption: str, d: dict) -> Table:
     length, else each summarised."""
     lengths = {len(v) for v in d.values()}
     if len(lengths) == 1 and 0 < (n := lengths.pop()) <= SHORT:
-        return Table(caption, ["", *_index_header(n)],
+        return Table(caption, ["", *_index_header(n, caption)],
                      [[str(k), *v] for k, v in d.items()])
     return Table(caption, SERIES_HEADER, [[str(k), *_summary(v)] for k, v in d.items()])
 

@@ -25,24 +25,32 @@ Measured per activation:
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from .. import random as _random
-from ..data import DataLoader
 from ..data.datasets import breast_cancer
 from ..inspect.gradient_flow import GradientFlow
-from ..inspect.plots import figure_class, loss_axes, plot_gradient_norms
+from ..inspect.plots import ACTIVATION_COLOURS, figure_class, loss_axes, plot_gradient_norms
 from ..nn import functional as F
 from ..nn.networks import mlp
 from ..optim import SGD
 from ..tensor import Tensor
-from ..train import accuracy, evaluate, fit
+from .harness import recorded, train
 from .result import Result
 
 NAME = "vanishing"
 TITLE = "10 sigmoid layers: the first layer's gradient vanishes; tanh and the ReLU family keep it"
+from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
+CAPTIONS = {   # figure id -> caption, shown under the figure in the report
+    "init-gradients": N_(
+        "The gradient norm ‖dL/dW‖ that reaches each layer at initialisation, for each "
+        "activation (layer 1 = input side; log scale)."),
+    "weight-movement": N_(
+        "How far each layer's weights moved during training, as a fraction of their initial "
+        "size (layer 1 = input side; log scale)."),
+    "loss": N_(
+        "The training loss per epoch for each activation: the same data, seed and SGD steps."),
+}
 TINY = {"epochs": 2, "width": 8}
 
 VANISHED = 1e-2      # first/last gradient ratio below which we call the gradient vanished
@@ -75,17 +83,13 @@ def build(activation: str, layers: int, width: int, in_features: int = 30):
     return mlp(in_features, 1, depth=layers - 1, width=width, activation=act, skip=skip)
 
 
-def _accuracy(logits, target) -> float:
-    return accuracy(logits, target, threshold=0.0)   # sigmoid(z) > 1/2 exactly when z > 0
-
-
+@recorded
 def run(*, seed: int = 0, layers: int = 10, width: int = 32, epochs: int = 50,
         batch_size: int = 32, lr: float = 0.1,
         activations: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu"),
         progress: bool = False) -> Result:
     """Train the ``layers``-layer network once per activation (SGD, lr, mini-batches of
     batch_size, ``epochs`` epochs) and measure the gradient and weight movement per layer."""
-    started = time.perf_counter()
     if layers < 2:
         raise ValueError(f"vanishing: layers must be >= 2 (a first and a last), got {layers}")
     unknown = [a for a in activations if a not in LABELS]
@@ -105,9 +109,9 @@ def run(*, seed: int = 0, layers: int = 10, width: int = 32, epochs: int = 50,
         flow.record(step=0)
         model.zero_grad()
         initial = [w.data.astype(np.float64).copy() for w in weights]
-        loader = DataLoader(X_train, t_train, batch_size=batch_size, shuffle=True, seed=seed)
-        history = fit(model, LOSS, SGD(model.parameters(), lr=lr), loader,
-                      epochs, callbacks=[flow], progress=progress)
+        trained = train(model, LOSS, SGD(model.parameters(), lr=lr), (X_train, t_train),
+                        epochs, batch_size=batch_size, seed=seed, test=(X_test, t_test),
+                        callbacks=[flow], progress=progress)
         moved = [float(np.linalg.norm(w.data - w0) / np.linalg.norm(w0))
                  for w, w0 in zip(weights, initial)]
         norms = flow.grad_norms
@@ -119,21 +123,17 @@ def run(*, seed: int = 0, layers: int = 10, width: int = 32, epochs: int = 50,
             "train_ratio": _ratio(during[0], during[-1]),
             "weight_movement": moved,
             "movement_ratio": _ratio(moved[0], moved[-1]),
-            "train_loss": [float(v) for v in history.train_loss],
-            "train_accuracy": evaluate(model, LOSS, X_train, t_train,
-                                       {"accuracy": _accuracy})["accuracy"],
-            "test_accuracy": evaluate(model, LOSS, X_test, t_test,
-                                      {"accuracy": _accuracy})["accuracy"],
+            "train_loss": trained.curve,
+            "train_accuracy": trained.train_accuracy,
+            "test_accuracy": trained.test_accuracy,
+            "diverged": trained.diverged,
         }
     numbers = {"activations": list(activations), "layer_names": flow.layer_names,
-               "steps": len(history.step_loss),
+               "steps": trained.history.steps,
                "majority_train_accuracy": float(max(t_train.mean(), 1 - t_train.mean())),
                "majority_test_accuracy": float(max(t_test.mean(), 1 - t_test.mean())),
-               "per_activation": per}
-    params = {"seed": seed, "layers": layers, "width": width, "epochs": epochs,
-              "batch_size": batch_size, "lr": lr, "activations": list(activations)}
-    return Result(name=NAME, params=params, numbers=numbers, conclusion=conclude(numbers),
-                  seconds=time.perf_counter() - started)
+               "lr": lr, "per_activation": per}
+    return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
 def _ratio(a: float, b: float) -> float:
@@ -169,6 +169,13 @@ def conclude(numbers: dict) -> str:
     moved = ", ".join(f"{v['weight_movement'][0]:.2g} ({label(a)})" for a, v in per.items())
     parts.append(f"After {numbers['steps']} SGD steps layer 1's weights moved by {moved} of "
                  "their initial size.")
+    diverged = [label(a) for a, v in per.items() if v.get("diverged")]
+    if diverged:
+        parts.append(f"Training diverged with {_join(diverged)}: the loss became NaN or "
+                     f"infinite at lr = {numbers.get('lr', 'this rate')}, so their training "
+                     "numbers say nothing about the gradient; a smaller learning rate "
+                     "usually helps.")
+    per = {a: v for a, v in per.items() if not v.get("diverged")}
     majority = numbers["majority_train_accuracy"]
     stuck = [label(a) for a, v in per.items() if v["train_accuracy"] <= majority + 0.02]
     learned = [f"{label(a)} {v['train_accuracy']:.1%}/{v['test_accuracy']:.1%}"
@@ -195,24 +202,26 @@ def plot(result: Result) -> dict:
     n = result.numbers
     per = n["per_activation"]
     label = lambda a: LABELS.get(a, a)                                  # noqa: E731
+    colours = [ACTIVATION_COLOURS.get(a, "0.3") for a in per]
+    layers = len(n["layer_names"])
     figs = {}
     figs["init-gradients"] = plot_gradient_norms(
         {f"{label(a)} (first/last = {v['init_ratio']:.1e})": v["init_grad_norm"]
-         for a, v in per.items()},
-        title=f"gradient norm per layer at initialisation, {len(n['layer_names'])} layers")
+         for a, v in per.items()}, colors=colours,
+        title=f"gradient norm per layer at initialisation, {layers} Linear layers")
 
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.subplots()
     plot_gradient_norms({label(a): v["weight_movement"] for a, v in per.items()}, ax=ax,
-                        ylabel="‖W_after − W_init‖ / ‖W_init‖ (log scale)",
+                        colors=colours, ylabel="‖W_after − W_init‖ / ‖W_init‖ (log scale)",
                         title=f"how far each layer's weights moved in {n['steps']} SGD steps")
     figs["weight-movement"] = fig
 
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.subplots()
-    for k, (a, v) in enumerate(per.items()):
+    for a, v in per.items():
         epochs = np.arange(1, len(v["train_loss"]) + 1)
-        ax.plot(epochs, v["train_loss"], lw=2, color=f"C{k}",
+        ax.plot(epochs, v["train_loss"], lw=2, color=ACTIVATION_COLOURS.get(a, "0.3"),
                 label=f"{label(a)}: train {v['train_accuracy']:.0%}, test "
                       f"{v['test_accuracy']:.0%}")
     loss_axes(ax, "training loss per epoch, same data, seed and SGD steps")
