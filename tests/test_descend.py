@@ -252,7 +252,7 @@ def test_optimizer_refusals_and_pairings():
     assert pairings(["sgd", "adam"], [0.1]) == [("sgd", 0.1), ("adam", 0.1)]
     assert pairings(["sgd", "adam"], [0.1, 0.2]) == [("sgd", 0.1), ("adam", 0.2)]
     assert pairings(["adam"], [0.1, 0.2]) == [("adam", 0.1), ("adam", 0.2)]
-    with pytest.raises(ValueError, match=r"--lr takes one value, or one per optimizer \(2\), "
+    with pytest.raises(ValueError, match=r"lr takes one value, or one per optimizer \(2\), "
                                          "got 3"):
         pairings(["sgd", "adam"], [1, 2, 3])
     with pytest.raises(ValueError, match="got 'nesterov'"):

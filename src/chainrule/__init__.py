@@ -9,7 +9,7 @@
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .tensor import Tensor
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .i18n import ENV_VAR, LANGS, _, resolve_lang
 
 FIGURES = "chainrule-figures"     # where figures go unless --out/-o says otherwise
@@ -246,7 +246,7 @@ def graph(args) -> int:
     if args.expression is None:
         return _fail("graph", "EXPR is required (or --quiz, for the lecture's exercise)")
     try:
-        values = parse_values(args.at)
+        values = parse_values(args.at, "--at")
         f, _ = parse(args.expression).build(values)
     except ExprError as e:
         return _fail("graph", e)
@@ -289,7 +289,7 @@ def _graph_quiz(args) -> int:
                               f"{given[0]}")
     expression = args.expression or EXERCISE[0]
     try:
-        values = (parse_values(args.at) if args.at or args.expression
+        values = (parse_values(args.at, "--at") if args.at or args.expression
                   else dict(EXERCISE[1]))
         f, _ = parse(expression).build(values)
         trace = inspect.trace(f)
@@ -333,8 +333,8 @@ def descend(args) -> int:
     if not args.no_figure and (failed := _unwritable("descend", args.out, True)) is not None:
         return failed
     try:
-        x0 = starting_point(args.expression, args.x0)
-        plan = (pairings(args.optimizer, args.lr or [0.1]) if args.optimizer else
+        x0 = starting_point(args.expression, args.x0, what="--x0")
+        plan = (pairings(args.optimizer, args.lr or [0.1], "--lr") if args.optimizer else
                 [(None, lr) for lr in args.lr or [0.01, 0.1, 1.0, 1.1]])
         runs = [run(args.expression, x0, lr, args.steps, args.tol, optimizer=name)
                 for name, lr in plan]

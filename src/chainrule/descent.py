@@ -269,7 +269,7 @@ def _headline(trajectories: Sequence[Trajectory], function: str) -> str:
     return f"{listed} on {function}, each step cr.optim's"
 
 
-def pairings(optimizers: Sequence[str], lrs: Sequence[float]) -> list:
+def pairings(optimizers: Sequence[str], lrs: Sequence[float], what: str = "lr") -> list:
     """(optimizer, lr) for each run the command line asks for: one lr for every
     optimizer, one per optimizer, or one optimizer at several lrs.
 
@@ -286,25 +286,27 @@ def pairings(optimizers: Sequence[str], lrs: Sequence[float]) -> list:
     if len(optimizers) == 1:
         return [(optimizers[0], lr) for lr in lrs]
     if len(lrs) != len(optimizers):
-        raise ValueError(f"descend: --lr takes one value, or one per optimizer "
+        raise ValueError(f"descend: {what} takes one value, or one per optimizer "
                          f"({len(optimizers)}), got {len(lrs)}")
     return list(zip(optimizers, lrs))
 
 
-def starting_point(expression: str, items: Sequence[str] | None, default: float = 5.0):
+def starting_point(expression: str, items: Sequence[str] | None, default: float = 5.0,
+                   what: str = "x0"):
     """x0 for ``descend(expression, ...)`` from command-line words: numbers in the order of
     the variables' sorted names (``["3", "1"]``), or ``NAME=VALUE`` pairs; None gives
-    ``default`` for every variable. Returns a float or a list of floats."""
+    ``default`` for every variable. Returns a float or a list of floats. ``what`` names the
+    values in errors (the CLI passes its flag, ``--x0``)."""
     from .expr import ExprError, parse, parse_values
     names = sorted(parse(expression).variables)
     if not items:
         values = [default] * len(names)
     elif all("=" in item for item in items):
-        given = parse_values(items, "--x0")
+        given = parse_values(items, what)
         missing = [n for n in names if n not in given]
         extra = [n for n in given if n not in names]
         if missing or extra:
-            raise ExprError(f"--x0: the variables are {', '.join(names)}; "
+            raise ExprError(f"{what}: the variables are {', '.join(names)}; "
                             + (f"no value for {missing[0]}" if missing
                                else f"{extra[0]} is not one of them"))
         values = [given[n] for n in names]
@@ -312,10 +314,10 @@ def starting_point(expression: str, items: Sequence[str] | None, default: float 
         try:
             values = [float(v) for v in items]
         except ValueError:
-            raise ExprError(f"--x0: expected numbers or NAME=VALUE pairs, got "
+            raise ExprError(f"{what}: expected numbers or NAME=VALUE pairs, got "
                             f"{' '.join(items)!r}") from None
         if not all(math.isfinite(v) for v in values):
-            raise ExprError("--x0: the starting values must be finite")
+            raise ExprError(f"{what}: the starting values must be finite")
     return values[0] if len(values) == 1 else values
 
 

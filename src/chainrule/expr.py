@@ -81,7 +81,7 @@ _TOKEN = re.compile(r"""
 _REFUSED = {
     ".": "attribute access is not part of the grammar",
     "^": "'^' is not an operator here; write ** for a power, e.g. x**2",
-    "=": "'=' does not belong in an expression; give values separately, e.g. --at x=3",
+    "=": "'=' does not belong in an expression; give values separately, e.g. x=3",
     "'": "strings are not part of the grammar",
     '"': "strings are not part of the grammar",
     "[": "indexing and lists are not part of the grammar",
@@ -397,8 +397,9 @@ def parse(source: str) -> Expression:
     return Expression(source, _Parser(source).parse())
 
 
-def parse_values(items: Sequence[str], what: str = "--at") -> dict:
-    """``["x=3", "y=-4"]`` as ``{"x": 3.0, "y": -4.0}``; refuses anything else."""
+def parse_values(items: Sequence[str], what: str = "values") -> dict:
+    """``["x=3", "y=-4"]`` as ``{"x": 3.0, "y": -4.0}``; refuses anything else. ``what``
+    names the values in errors (the CLI passes its flag, ``--at``)."""
     values: dict = {}
     for item in items:
         name, sep, number = item.partition("=")

@@ -28,7 +28,7 @@ import textwrap
 from pathlib import Path
 from typing import Sequence
 
-from .. import __version__
+from .._version import __version__
 from ..fileio import write_text
 from ..i18n import N_, _, resolve_lang, translator
 from .result import Result

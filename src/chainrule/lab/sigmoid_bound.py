@@ -62,7 +62,8 @@ def _sigmoid_derivative_by_autograd(x: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _finite_difference_gap(x: np.ndarray, ds: np.ndarray, h: float = 1e-5) -> float:
     """The largest |autograd - central difference (sigma(x+h) - sigma(x-h)) / 2h|: the
     derivative checked against the function itself, not against its formula."""
-    sig = lambda v: 0.5 * (1 + np.tanh(v / 2))          # sigma, written another way
+    def sig(v):                                          # sigma, written another way
+        return 0.5 * (1 + np.tanh(v / 2))
     return float(np.max(np.abs(ds - (sig(x + h) - sig(x - h)) / (2 * h))))
 
 

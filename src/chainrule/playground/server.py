@@ -30,7 +30,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .. import __version__
+from .._version import __version__
 from ..i18n import LANGS, catalog
 from .config import DEFAULTS
 from .errors import N_, PlaygroundError, error_message

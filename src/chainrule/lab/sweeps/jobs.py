@@ -23,7 +23,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ... import __version__
+from ..._version import __version__
 from ...fileio import write_text
 
 __all__ = ["Job", "execute", "cache_key", "read_cached", "write_entry", "single_threaded",

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import itertools
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Callable
 
-from ... import __version__
+from ..._version import __version__
 from .jobs import Job, read_cached, write_entry
 from .table import RUN_COLUMNS, SweepTable, flatten
 
