@@ -47,10 +47,12 @@ class BackwardObserver:
     >>> class Edges(cr.autograd.BackwardObserver):
     ...     def on_edge(self, node, input, upstream, local, contribution, slot):
     ...         print(node.op, float(upstream), float(local), float(contribution))
+    >>> x, y = cr.tensor(3.0, requires_grad=True), cr.tensor(4.0, requires_grad=True)
     >>> f = x * y                     # x = 3, y = 4
     >>> cr.autograd.run_backward([f], [None], observer=Edges())
     mul 1.0 4.0 4.0
     mul 1.0 3.0 3.0
+    []
     """
 
     def on_start(self, order: list) -> None:

@@ -103,10 +103,11 @@ def save(obj, path) -> Path:
     """Write obj (a Module, an optimizer, or a nested dict of them and plain values) to
     a safetensors file at path, atomically. Returns the path.
 
-    >>> cr.save({"model": model, "optimizer": opt, "epoch": 3}, "run.safetensors")
+    >>> cr.save({"model": model, "optimizer": opt, "epoch": 3}, "run.safetensors")  # doctest: +SKIP
     """
     path = _as_path(path, "save")
     try:
+        # safetensors is optional: imported when a checkpoint is written
         from safetensors import SafetensorError
         from safetensors.numpy import save as to_bytes
     except ImportError:
@@ -128,6 +129,7 @@ def load(path):
     checkpoint (corrupt, truncated, crafted) is a ValueError naming it."""
     path = _as_path(path, "load")
     try:
+        # safetensors is optional: imported when a checkpoint is read
         from safetensors.numpy import load as from_bytes
     except ImportError:
         raise _missing_safetensors() from None

@@ -1,9 +1,15 @@
-"""The ``chainrule`` command."""
+"""The ``chainrule`` command.
+
+Each command imports what it needs when it runs, so `chainrule --help` and
+`import chainrule.cli` stay fast.
+"""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import types
+import typing
 from pathlib import Path
 
 from ._version import __version__
@@ -152,7 +158,6 @@ def _lab_common(p, seed: bool) -> None:
 
 def _lab_experiment_parser(name: str) -> argparse.ArgumentParser:
     """`chainrule lab NAME`'s options, one per parameter of the experiment's run()."""
-    import typing
 
     from .lab import get, parameters
 
@@ -180,8 +185,6 @@ def _signature_option(param, hint) -> dict:
     the annotation or the default; a tuple or list takes one or more values; a bool becomes
     --flag/--no-flag. Only options given on the command line reach run() (the rest keep
     run()'s own defaults, or --quick's)."""
-    import types
-    import typing
 
     default = param.default
     args = [a for a in typing.get_args(hint) if a is not type(None)]

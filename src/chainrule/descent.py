@@ -25,7 +25,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from . import optim
 from .autograd import grad as _grad
+from .expr import ExprError, parse, parse_values
 from .grad_mode import enable_grad
 from .tensor import Tensor
 
@@ -297,7 +299,6 @@ def starting_point(expression: str, items: Sequence[str] | None, default: float 
     the variables' sorted names (``["3", "1"]``), or ``NAME=VALUE`` pairs; None gives
     ``default`` for every variable. Returns a float or a list of floats. ``what`` names the
     values in errors (the CLI passes its flag, ``--x0``)."""
-    from .expr import ExprError, parse, parse_values
     names = sorted(parse(expression).variables)
     if not items:
         values = [default] * len(names)
@@ -325,7 +326,6 @@ def starting_point(expression: str, items: Sequence[str] | None, default: float 
 def _function(f, x0) -> tuple:
     """(callable on tensors, variable names, expression source or None)."""
     if isinstance(f, str):
-        from .expr import parse
         e = parse(f)
         names = tuple(sorted(e.variables))
         if not names:
@@ -392,7 +392,6 @@ def _update_rule(optimizer: str | None, lr: float, x0: np.ndarray) -> Callable:
     optimizer on a tensor holding x (its state, e.g. Adam's moments, kept between calls)."""
     if optimizer is None:
         return lambda x, g: x - lr * g
-    from . import optim
     param = Tensor(np.array(x0, dtype=np.float64), requires_grad=True)
     make = {"sgd": lambda: optim.SGD([param], lr=lr),
             "momentum": lambda: optim.SGD([param], lr=lr, momentum=MOMENTUM),

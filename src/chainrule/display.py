@@ -13,8 +13,10 @@ IPython calls whether pyplot was imported or not; outside Jupyter nothing change
 """
 from __future__ import annotations
 
+import html
 import io
 import sys
+import time
 
 __all__ = ["figure_class", "MatplotlibMissing", "in_notebook", "LiveDisplay", "NotebookProgress",
            "progress_bar"]
@@ -31,6 +33,7 @@ def figure_class():
     Jupyter shows it inline (pyplot is never used, so the user's backend and windows are
     not touched). Raises MatplotlibMissing, saying how to install it, without matplotlib."""
     try:
+        # matplotlib is optional: imported when the first figure is made
         from matplotlib.figure import Figure
     except ImportError:
         raise MatplotlibMissing(
@@ -64,7 +67,10 @@ class LiveDisplay:
     ``display(..., display_id=True)``): the first ``show`` displays, later ones replace it.
     Outside a notebook it keeps only the latest object (``.latest``).
 
+    >>> fig1, fig2 = "first", "second"          # any displayable objects, e.g. Figures
     >>> live = LiveDisplay(); live.show(fig1); live.show(fig2)   # one figure, redrawn
+    >>> live.latest                             # outside a notebook
+    'second'
     """
 
     def __init__(self) -> None:
@@ -101,7 +107,6 @@ class NotebookProgress:
     and showed an empty box without them; this works in any front end and in nbclient)."""
 
     def __init__(self, total: int, what: str = "epoch") -> None:
-        import time
         self._clock = time.perf_counter
         self.total, self.what = total, what
         self.done, self.info = 0, ""
@@ -123,7 +128,6 @@ class NotebookProgress:
         self._draw(final=True)
 
     def _draw(self, final: bool = False) -> None:
-        import html
         elapsed = self._clock() - self._started
         ran = self.done - self._start_done
         if final or self.done >= self.total:
@@ -143,6 +147,7 @@ class _RichProgress:
     """fit's progress bar on a terminal: rich's, cleared when training ends."""
 
     def __init__(self, total: int, what: str = "epoch") -> None:
+        # rich is optional (and slow to import): imported when a bar is shown
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                    TimeRemainingColumn)
         self._bar = Progress(TextColumn(what), MofNCompleteColumn(), BarColumn(),

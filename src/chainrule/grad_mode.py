@@ -20,9 +20,13 @@ class set_grad_enabled:
     """Turn graph recording on or off: as a plain call, which switches at once (as in
     PyTorch), as a context manager, or as a decorator.
 
-    >>> cr.set_grad_enabled(False)     # from here on nothing is recorded
+    >>> _ = cr.set_grad_enabled(False)     # from here on nothing is recorded
+    >>> _ = cr.set_grad_enabled(True)
+    >>> x = cr.tensor(1.0, requires_grad=True)
     >>> with cr.set_grad_enabled(False):
-    ...     y = x * 2                  # y.requires_grad is False; the mode comes back after
+    ...     y = x * 2                  # the mode comes back after
+    >>> y.requires_grad, cr.is_grad_enabled()
+    (False, True)
     """
 
     def __init__(self, mode: bool) -> None:
@@ -73,6 +77,7 @@ class _Block(set_grad_enabled):
 class no_grad(_Block):
     """Build no graph inside the block: for evaluation and for weight updates.
 
+    >>> model, x = nn.Linear(2, 1), cr.ones(1, 2)
     >>> with cr.no_grad():
     ...     pred = model(x)     # nothing is recorded, nothing to free
     """

@@ -20,7 +20,7 @@ class History:
     epochs, steps, time, and each quantity's final and best value. ``plot()`` draws the
     losses and metrics per epoch; ``history["val_accuracy"]`` is one series.
 
-    >>> history        # History: 30 epochs (120 steps) in 0.41 s; train_loss 0.69 -> 0.12 ...
+    >>> history        # History: 30 epochs (120 steps) in 0.41 s; train_loss 0.69 -> 0.12 ...  # doctest: +SKIP
     """
 
     step_loss: list = field(default_factory=list)
@@ -107,7 +107,9 @@ class History:
     def plot(self, title: str | None = None):
         """A Figure of the losses (log scale) and, beside them, the metrics per epoch; it
         shows itself in Jupyter. Drawn by ``cr.inspect.plot_history``."""
-        from .inspect.plots import plot_history   # (figures live with the figures)
+        # here, not at the top: chainrule.train imports this module, and chainrule.inspect
+        # (plots' package) imports chainrule.train
+        from .inspect.plots import plot_history
         return plot_history(self, title=title)
 
 

@@ -18,7 +18,7 @@ instead of computing a wrong gradient.
 >>> (w * w).sum().backward()
 >>> with cr.no_grad():
 ...     w -= 0.1 * w.grad          # w is the same object, still requires grad
->>> w.tolist()
+>>> [round(v, 4) for v in w.tolist()]
 [0.8, 1.6]
 """
 from __future__ import annotations

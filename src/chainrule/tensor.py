@@ -198,6 +198,7 @@ class Tensor:
         """Call ``fn(grad)`` when this tensor's gradient is complete; a returned tensor
         replaces the gradient. Returns a handle whose ``remove()`` unregisters it.
 
+        >>> x = cr.tensor(3.0, requires_grad=True)
         >>> h = x.register_hook(lambda g: g * 2)   # doubles what flows through x
         """
         if not self.requires_grad:

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import random as _random
 from .checkpoint import load, save
+from .data import DataLoader
 from .display import progress_bar
 from .fileio import check_writable
 from .grad_mode import no_grad
@@ -55,7 +56,9 @@ def accuracy(output: Tensor, target, threshold: float | None = None, *,
     ``output_kind``). Integer or boolean outputs are taken as predicted labels.
 
     >>> cr.train.accuracy(cr.tensor([[2.0], [-1.0]]), [1, 0])                  # logits: 1.0
+    1.0
     >>> cr.train.accuracy(cr.tensor([0.9, 0.4]), [1, 1], from_logits=False)     # 0.5
+    0.5
     """
     out = output.data if isinstance(output, Tensor) else np.asarray(output)
     y = target.data if isinstance(target, Tensor) else np.asarray(target)
@@ -117,6 +120,7 @@ def output_kind(model, loss_fn) -> bool | None:
     layer of a Sequential (``Sigmoid``/``Softmax``: probabilities; ``Linear``: logits).
 
     >>> cr.train.output_kind(nn.mlp(2, 1, depth=2, width=8), F.mse_loss)    # True
+    True
     """
     takes = _loss_takes(loss_fn)
     if takes is not None:
@@ -188,7 +192,6 @@ def evaluate(model, loss_fn: Callable, X, y, metrics: dict | None = None,
     """Loss and metrics of model on (X, y), in eval mode and without a graph. As in ``fit``,
     y of shape (N,) for outputs of shape (N, 1) is read as a column, and ``accuracy`` is
     told whether the outputs are logits when the loss or the model says (``output_kind``)."""
-    from .data import DataLoader
 
     metrics = _metrics_for(metrics, model, loss_fn)
 
@@ -295,11 +298,12 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
     naming the epoch and step. progress: a bar per epoch (None: in Jupyter and on a
     terminal, not when output is redirected).
 
+    >>> X, y = cr.datasets.moons(n=200, noise=0.1, seed=0)
     >>> model = nn.mlp(2, 1, depth=2, width=16)       # logits; y of shape (N,) is fine
+    >>> opt = cr.optim.Adam(model.parameters(), lr=0.01)
     >>> history = cr.train.fit(model, F.binary_cross_entropy_with_logits, opt, (X, y),
-    ...                        epochs=100, metrics={"accuracy": cr.train.accuracy})
+    ...                        epochs=100, progress=False, metrics={"accuracy": cr.train.accuracy})
     """
-    from .data import DataLoader
 
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative int, got {epochs!r}")

@@ -56,6 +56,7 @@ def _label_dtype(arr: np.ndarray, feature_dtype: np.dtype) -> np.dtype:
 class DataLoader:
     """Iterate over ``(xb, yb)`` batches of Tensors, one epoch per ``for`` loop.
 
+    >>> X, y = cr.datasets.gaussians(n=64, seed=0); model = nn.Linear(2, 2)
     >>> loader = cr.data.DataLoader(X, y, batch_size=32, shuffle=True, seed=0)
     >>> for epoch in range(10):
     ...     for xb, yb in loader:          # a fresh permutation every epoch

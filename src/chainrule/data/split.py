@@ -60,6 +60,7 @@ def train_test_split(X, y=None, *, test_size: float | int = 0.2, random_state: i
                      stratify=None, shuffle: bool = True) -> tuple:
     """Split X (and y) into a training and a held-out test part, as scikit-learn does.
 
+    >>> X, y = np.arange(20.0).reshape(10, 2), np.array([0, 1] * 5)
     >>> X_train, X_test, y_train, y_test = cr.data.train_test_split(
     ...     X, y, test_size=0.2, random_state=0, stratify=y)
 
@@ -125,6 +126,7 @@ def _split_indices(n, n_train, n_test, random_state, stratify, shuffle):
     if not shuffle:
         return np.arange(n_train), np.arange(n_train, n)
     try:
+        # scikit-learn is optional and slow to import: only a shuffled split needs it
         from sklearn.model_selection import train_test_split as sk_split
     except ImportError:
         return _numpy_split_indices(n, n_train, n_test, random_state, stratify)
@@ -191,6 +193,7 @@ class Standardizer:
 
         x' = (x - mean) / std,  mean and std per feature (over axis 0) of the training data
 
+    >>> X_train, X_test = np.random.rand(8, 3), np.random.rand(4, 3)
     >>> scaler = cr.data.Standardizer().fit(X_train)
     >>> X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 

@@ -13,7 +13,9 @@ The path sums are found by dynamic programming over the graph (the number of pat
 the output to each node and their total length), never by listing paths, so a graph with
 exponentially many paths is counted in time linear in its size.
 
->>> x = cr.tensor(3.0, requires_grad=True, name="x"); ...
+>>> x = cr.tensor(3.0, requires_grad=True, name="x")
+>>> y = cr.tensor(-4.0, requires_grad=True, name="y")
+>>> z = cr.tensor(5.0, requires_grad=True, name="z")
 >>> count_multiplications((x + y) * z)
 MultiplicationCount(naive=5, backprop=4, ...)
 """
@@ -25,6 +27,7 @@ from typing import Sequence
 import numpy as np
 
 from ..autograd import topological_order
+from ..ops import add, mul, sigmoid
 from ..tensor import Tensor
 
 __all__ = ["MultiplicationCount", "count_multiplications", "count_network", "network_table",
@@ -88,7 +91,6 @@ def count_network(depth: int) -> MultiplicationCount:
     on one scalar input: naive = 3L**2 + 2L grows like L**2, backprop = 5L - 1 like L."""
     if not isinstance(depth, (int, np.integer)) or depth < 1:
         raise ValueError(f"count_network: depth must be a positive int, got {depth!r}")
-    from ..ops import add, mul, sigmoid
     a = Tensor(np.asarray(0.5))              # the input: data, not a variable
     for k in range(1, int(depth) + 1):
         w = Tensor(np.asarray(0.5), requires_grad=True, name=f"w{k}")

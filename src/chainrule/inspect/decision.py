@@ -3,9 +3,11 @@ while the network trains (in place, in a notebook cell).
 
 >>> X, y = cr.datasets.moons(n=200, noise=0.1, seed=0)
 >>> model = nn.mlp(2, 1, depth=2, width=16, activation="tanh")
->>> cr.inspect.plot_decision_boundary(model, X, y)          # a Figure; shows in Jupyter
+>>> fig = cr.inspect.plot_decision_boundary(model, X, y)    # a Figure; shows in Jupyter
+>>> opt = cr.optim.Adam(model.parameters(), lr=0.01)
 >>> live = cr.inspect.DecisionBoundary(X, y, every=20)
->>> cr.train.fit(model, F.binary_cross_entropy_with_logits, opt, (X, y), 200, callbacks=[live])
+>>> history = cr.train.fit(model, F.binary_cross_entropy_with_logits, opt, (X, y), 200,
+...                        callbacks=[live])
 """
 from __future__ import annotations
 
@@ -66,7 +68,7 @@ def plot_decision_boundary(model, X, y, *, ax=None, resolution: int = 150,
     accuracy on (X, y). Draws into ax if given; returns the Figure (it shows itself in
     Jupyter).
 
-    >>> fig = cr.inspect.plot_decision_boundary(model, X, y)
+    >>> fig = cr.inspect.plot_decision_boundary(model, X, y)  # doctest: +SKIP
     """
     X, y = _points(X, y)
     if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution < 2:
@@ -99,6 +101,7 @@ def plot_decision_boundary(model, X, y, *, ax=None, resolution: int = 150,
     else:
         classes = grid_out.argmax(axis=1).reshape(gx.shape)
         k = grid_out.shape[1]
+        # matplotlib is optional: imported only when a figure is drawn
         from matplotlib.colors import ListedColormap
         cmap = ListedColormap([CLASS_COLORS[i % len(CLASS_COLORS)] for i in range(k)])
         ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap=cmap, alpha=0.3)
@@ -115,6 +118,7 @@ def plot_decision_boundary(model, X, y, *, ax=None, resolution: int = 150,
 
 
 def _binary_colors(y: np.ndarray) -> list:
+    # matplotlib is optional: imported only when a figure is drawn
     from matplotlib import colormaps
     cmap = colormaps[BINARY_CMAP]
     return [cmap(0.92) if v > 0.5 else cmap(0.08) for v in y.astype(np.float64)]
@@ -132,7 +136,7 @@ class DecisionBoundary(Callback):
     (and at the start and the end). In Jupyter the drawing is one figure in the cell's
     output, updated in place; elsewhere the latest Figure is kept in ``.figure``.
 
-    >>> cr.train.fit(model, loss_fn, opt, (X, y), 300,
+    >>> cr.train.fit(model, loss_fn, opt, (X, y), 300,  # doctest: +SKIP
     ...              callbacks=[cr.inspect.DecisionBoundary(X, y, every=25)])
     """
 

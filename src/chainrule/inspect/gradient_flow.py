@@ -55,6 +55,7 @@ from ..nn.layers import Linear
 from ..nn.module import Module
 from ..tensor import Tensor
 from ..train import Callback
+from .plots import figure_class, plot_gradient_norms
 
 __all__ = ["GradientFlow"]
 
@@ -84,10 +85,12 @@ class GradientFlow(Callback):
     ``weight`` parameter. every: as a callback, record steps 1, 1 + every, 1 + 2 every, ...
     track_dead: count dead units after ReLU-type activations (see the module docstring).
 
+    >>> X, y = cr.randn(8, 30), cr.ones(8, 1)
     >>> model = nn.mlp(30, 1, depth=9, width=32)                 # 10 Linear layers
     >>> flow = cr.inspect.GradientFlow(model)
     >>> F.binary_cross_entropy_with_logits(model(X), y).backward(); flow.record()
-    >>> flow.grad_norms[-1, 0] / flow.grad_norms[-1, -1]      # first / last layer
+    >>> f"{flow.grad_norms[-1, 0] / flow.grad_norms[-1, -1]:.1e}"      # first / last layer
+    '1.1e-06'
     """
 
     def __init__(self, model: Module, layers=None, every: int = 1,
@@ -269,6 +272,7 @@ class GradientFlow(Callback):
         """A rich Table, one row per layer: the latest and mean gradient norm, the latest
         mean |g|, relative update and dead fraction."""
         try:
+            # rich is optional: imported only when a rich table is made
             from rich.table import Table
         except ImportError:
             raise ImportError("GradientFlow.table needs rich, which is not installed; install "
@@ -293,9 +297,9 @@ class GradientFlow(Callback):
     def plot(self, title: str | None = None):
         """A matplotlib Figure: the gradient norm per layer on a log scale, one line per
         recorded step (at most about ten, evenly chosen), lighter to darker with time."""
+        # matplotlib is optional: imported only when a figure is drawn
         from matplotlib import colormaps
 
-        from .plots import figure_class, plot_gradient_norms
 
         if not self._steps:
             raise ValueError("GradientFlow.plot: nothing recorded yet")

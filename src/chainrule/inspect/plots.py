@@ -225,6 +225,7 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
         fig = figure_class()(figsize=(7, 4.2), layout="constrained")
         ax = fig.subplots()
     fig = ax.figure
+    # matplotlib is optional: its modules are imported only when a figure is drawn
     from matplotlib.transforms import blended_transform_factory
     bottom = blended_transform_factory(ax.transData, ax.transAxes)
     longest = 0
@@ -257,6 +258,7 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
     elif longest <= 16:
         ax.set_xticks(np.arange(1, longest + 1))
     else:
+        # (matplotlib: imported when drawn, as above)
         from matplotlib.ticker import MaxNLocator
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(True, which="major", alpha=0.3)
@@ -290,7 +292,7 @@ def plot_history(history, title: str | None = None):
     validation) on a log scale when they are all positive, and the metrics (accuracy ...)
     in a second panel when there are any. Returns the Figure.
 
-    >>> cr.inspect.plot_history(history)        # or history.plot()
+    >>> cr.inspect.plot_history(history)        # or history.plot()  # doctest: +SKIP
     """
     if not history.epochs:
         raise ValueError("plot_history: the history has no finished epoch to draw")

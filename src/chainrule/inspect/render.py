@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import fileio as _files
+from .count import format_network_table
 
 __all__ = ["to_text", "to_dot", "to_svg", "to_json", "to_dict", "to_html", "save", "render",
            "format_of", "save_text", "counts_text", "describe", "array_text", "dot_available",
@@ -381,7 +382,6 @@ def save_text(path, text: str) -> Path:
 
 def counts_text(counts) -> str:
     """The naive-vs-backprop count of one graph, then the table for networks by depth."""
-    from .count import format_network_table
     return counts.text() + "\n\n" + format_network_table() + "\n"
 
 

@@ -159,6 +159,8 @@ def check(name: str, params: dict) -> dict:
 
 
 def _check_ranges(name: str, params: dict) -> dict:
+    # options, harness and report are imported on first use: they add about 25 ms to
+    # `import chainrule`, which imports this package
     from .options import check as check_ranges
 
     key = _canonical(name)
@@ -192,7 +194,7 @@ def call(module: ModuleType, kwargs: dict) -> Result:
     ran with (its signature's defaults filled in) and its wall time are recorded
     (``harness.record``). kwargs are used as given (``run`` checks them first): sweep
     workers call this."""
-    from .harness import record
+    from .harness import record   # (on first use, as options above)
 
     started = time.perf_counter()
     result = module.run(**kwargs)
@@ -242,7 +244,7 @@ def run_all(out_dir, quick: bool = False, progress: bool | Callable[[str], None]
     An experiment that raises does not stop the others: its traceback goes into the
     report, and ``LabRunError`` is raised at the end (carrying the results and the
     report's path)."""
-    from .report import write_report
+    from .report import write_report   # (on first use, as options above)
 
     out = Path(out_dir)
     say = _reporter(progress)

@@ -214,6 +214,7 @@ def _stack(curves: list) -> np.ndarray:
 
 def plot(result: Result) -> dict:
     Figure = figure_class()   # (a clear error when matplotlib is missing)
+    # matplotlib is optional: imported only when a figure is drawn
     from matplotlib import colormaps
     from matplotlib.ticker import MaxNLocator
 

@@ -69,6 +69,7 @@ def report_table(numbers: dict) -> Table:
 
 def _print_table(header: list[str], rows: list[list[str]], echo: Callable) -> None:
     try:
+        # rich is optional: imported when a table is printed, so the demo runs without it
         from rich.console import Console
         from rich.table import Table as RichTable
     except ImportError:

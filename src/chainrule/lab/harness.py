@@ -7,7 +7,7 @@ parameters it actually ran with (the signature's defaults filled in) and its wal
 ``lab.run`` records them the same way (``record``). An experiment module is then only its
 science: what it varies, what it measures, what it concludes, what it draws.
 
->>> trained = train(model, F.binary_cross_entropy_with_logits, SGD(model.parameters(), 0.1),
+>>> trained = train(model, F.binary_cross_entropy_with_logits, SGD(model.parameters(), 0.1),  # doctest: +SKIP
 ...                 (X, y), epochs=5, batch_size=32, seed=0, test=(X_test, y_test))
 >>> trained.curve, trained.diverged, trained.test_accuracy     # doctest: +SKIP
 """

@@ -180,6 +180,7 @@ STYLES = {"too small": "--", "good": "-", "unstable": "-.", "diverged": ":"}
 
 def plot(result: Result) -> dict:
     Figure = figure_class()   # (a clear error when matplotlib is missing)
+    # matplotlib is optional: imported only when a figure is drawn
     from matplotlib import colormaps
 
     n = result.numbers

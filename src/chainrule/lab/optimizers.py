@@ -41,6 +41,7 @@ from .. import nn, optim, train
 from ..data import datasets
 from ..descent import MOMENTUM, OPTIMIZERS, Trajectory, descend
 from ..expr import parse
+from ..inspect.overlay import PATH_COLORS, overlay_figure
 from ..inspect.plots import figure_class
 from ..nn import functional as F
 from ..random import manual_seed
@@ -377,7 +378,6 @@ def conclude(numbers: dict) -> str:
 # -------------------------------------------------------------------------- figures
 def plot(result: Result) -> dict:
     figure_class()            # (a clear error when matplotlib is missing)
-    from ..inspect.overlay import PATH_COLORS, overlay_figure
 
     n = result.numbers
     v = n["valley"]

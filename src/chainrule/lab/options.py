@@ -31,6 +31,8 @@ import types
 import typing
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Interval", "Kind", "check", "kind", "parse_value", "spec", "COMMON_RANGES"]
 
 COMMON_RANGES = {"seed": "[0, inf)"}
@@ -158,7 +160,6 @@ def _one(experiment: str, name: str, value, k: Kind, rule, where: str = ""):
 
 
 def _np_bool():
-    import numpy as np
     return np.bool_
 
 

@@ -31,6 +31,7 @@ from typing import Sequence
 from .._version import __version__
 from ..fileio import write_text
 from ..i18n import N_, _, resolve_lang, translator
+from . import get
 from .result import Result
 from .tables import Table, cell, format_value, is_number, key_tables, number_tables
 
@@ -119,6 +120,7 @@ def print_result(result: Result, file=None) -> None:
     ``format_result``'s plain text otherwise."""
     file = file or sys.stdout
     try:
+        # rich is optional: imported when a table is printed, so the lab runs without it
         from rich.console import Console
         from rich.table import Table as RichTable
         from rich.text import Text
@@ -287,7 +289,6 @@ def caption(name: str, figure: str) -> str:
     'Init gradients'
     """
     try:
-        from . import get
         captions = getattr(get(name), "CAPTIONS", {})
     except (ValueError, ImportError):        # a Result of no registered experiment
         captions = {}
@@ -396,7 +397,7 @@ def _failure_section(i: int, failure, title: str, _) -> str:
 
 
 def _title_of(name: str) -> str:
-    from . import title
+    from . import title   # here, not at the top: read when called (tests replace lab.title)
     return title(name)
 
 

@@ -189,6 +189,7 @@ def plot(result: Result) -> dict:
 def _underflow_panel(ax, f: dict, color: str) -> None:
     """One dtype: the running product on a log scale, the smallest normal and subnormal
     numbers as horizontal lines, the two depths as vertical ones."""
+    # matplotlib is optional: imported only when a figure is drawn
     from matplotlib.transforms import blended_transform_factory
 
     prods = np.asarray(f["products"])

@@ -37,6 +37,7 @@ class LeakyReLU(Module):
     """x for x > 0, negative_slope * x otherwise, so negative inputs still pass a gradient.
 
     >>> nn.LeakyReLU(0.1)(cr.tensor([-2.0, 3.0]))    # [-0.2, 3.0]
+    tensor([-0.2,  3. ])
     """
 
     def __init__(self, negative_slope: float = 0.01) -> None:

@@ -121,6 +121,7 @@ class DeepSupervision(Module):
     ...            nn.Sequential(nn.Linear(16, 16), nn.Tanh()),
     ...            nn.Linear(16, 1)],
     ...     heads={0: nn.Linear(16, 1), 1: nn.Linear(16, 1)}, weights=0.3)
+    >>> x, y = cr.randn(4, 2), cr.ones(4, 1)
     >>> out = model(x)                                          # main output, (N, 1)
     >>> loss = model.loss(F.binary_cross_entropy_with_logits, y)  # main + 0.3 * (aux0 + aux1)
     """

@@ -24,6 +24,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     drawn from chainrule's generator; the gradient flows only through the kept elements.
 
     >>> F.dropout(cr.ones(4), p=0.5, training=False)      # identity
+    tensor([1., 1., 1., 1.])
     """
     p = _check_p(p, "dropout")
     if not training or p == 0:
@@ -36,6 +37,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 class Dropout(Module):
     """Inverted dropout in training mode, the identity in eval mode (see ``F.dropout``).
 
+    >>> x = cr.ones(3)
     >>> drop = nn.Dropout(0.2)
     >>> drop.eval()(x) is x
     True

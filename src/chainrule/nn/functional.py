@@ -2,6 +2,7 @@
 ``import chainrule.nn.functional as F``. Each lives with its concept (the activations in
 the engine, ``linear`` with Linear, the losses in ``nn.losses``); this module gathers them.
 
+>>> x, W, b, labels = cr.randn(4, 3), cr.randn(3, 5), cr.zeros(5), [0, 1, 4, 2]
 >>> loss = F.cross_entropy(F.linear(x, W, b), labels)
 """
 from ..ops import leaky_relu, log_softmax, relu, sigmoid, softmax, softplus, tanh

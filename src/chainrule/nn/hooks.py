@@ -26,6 +26,7 @@ class RemovableHandle:
     (removing twice does nothing); ``with module.register_forward_hook(fn):`` removes it on
     exit.
 
+    >>> model = nn.Linear(3, 2)
     >>> handle = model.register_forward_hook(lambda m, inputs, out: print(out.shape))
     >>> handle.remove()
     """

@@ -15,7 +15,9 @@ The schemes keep the variance of the signal roughly constant from layer to layer
   uniform bound = gain * sqrt(3 / fan).
 
 >>> w = nn.Parameter(cr.zeros(256, 128))
->>> nn.init.kaiming_normal_(w, nonlinearity="relu")   # std = sqrt(2 / 256)
+>>> _ = nn.init.kaiming_normal_(w, nonlinearity="relu")   # std = sqrt(2 / 256) = 0.0884
+>>> round(float(w.data.std()), 3)
+0.088
 """
 from __future__ import annotations
 

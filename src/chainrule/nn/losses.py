@@ -143,6 +143,7 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     broadcasting). Composed from engine ops.
 
     >>> F.mse_loss(cr.tensor([1.0, 2.0]), cr.tensor([0.0, 0.0]))    # (1 + 4) / 2 = 2.5
+    tensor(2.5)
     """
     target = _paired_target(input, target, reduction, "mse_loss")
     diff = input - target
@@ -160,6 +161,7 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
     where sigmoid saturates.
 
     >>> F.binary_cross_entropy(cr.tensor([0.9]), cr.tensor([1.0]))   # -log 0.9 = 0.1054
+    tensor(0.1054)
     """
     op = "binary_cross_entropy"
     target = _paired_target(input, target, reduction, op)
@@ -187,6 +189,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     simple d loss_i / d x_i = sigmoid(x_i) - y_i (and d/dy_i = -x_i).
 
     >>> F.binary_cross_entropy_with_logits(cr.tensor([1000.0]), cr.tensor([0.0]))   # 1000
+    tensor(1000.)
     """
     op = "binary_cross_entropy_with_logits"
     target = _paired_target(input, target, reduction, op)
@@ -235,6 +238,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     onehot(y_i).
 
     >>> F.cross_entropy(cr.zeros(2, 4), [0, 3])     # log 4 = 1.3863
+    tensor(1.3863)
     """
     op = "cross_entropy"
     _check_reduction(reduction, op)

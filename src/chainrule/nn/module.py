@@ -362,6 +362,7 @@ class Module:
         """Call ``hook(module, args)`` before every forward (args: the positional inputs,
         a tuple); a non-None return replaces them (a single value becomes a 1-tuple).
 
+        >>> layer = nn.Linear(3, 2)
         >>> handle = layer.register_forward_pre_hook(lambda m, args: (args[0] * 2,))
         """
         return add_hook(self, PRE, hook, "register_forward_pre_hook")
@@ -372,9 +373,12 @@ class Module:
         Hooks run when the module is called, ``module(x)`` (containers call their children
         that way), in registration order; they are not part of ``state_dict``.
 
+        >>> layer = nn.Linear(3, 2)
         >>> seen = []
         >>> handle = layer.register_forward_hook(lambda m, args, out: seen.append(out.shape))
-        >>> layer(cr.ones(5, 3)); handle.remove()          # seen == [(5, 2)]
+        >>> _ = layer(cr.ones(5, 3)); handle.remove()
+        >>> seen
+        [(5, 2)]
         """
         return add_hook(self, POST, hook, "register_forward_hook")
 

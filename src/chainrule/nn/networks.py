@@ -42,6 +42,23 @@ def mlp(in_features: int, out_features: int, depth: int, width: int,
     U(-1/sqrt(in), 1/sqrt(in)) for weights and biases.
 
     >>> nn.mlp(2, 1, depth=3, width=16, activation="relu", skip=True)
+    Sequential(
+      (0): Linear(in_features=2, out_features=16, bias=True)
+      (1): ReLU()
+      (2): Residual(
+        (block): Sequential(
+          (0): Linear(in_features=16, out_features=16, bias=True)
+          (1): ReLU()
+        )
+      )
+      (3): Residual(
+        (block): Sequential(
+          (0): Linear(in_features=16, out_features=16, bias=True)
+          (1): ReLU()
+        )
+      )
+      (4): Linear(in_features=16, out_features=1, bias=True)
+    )
     """
     for what, n in (("in_features", in_features), ("out_features", out_features),
                     ("width", width)):

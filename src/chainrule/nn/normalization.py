@@ -47,6 +47,7 @@ def layer_norm(x: Tensor, normalized_shape, weight: Tensor | None = None,
     y = (x - mean) / sqrt(var + eps) * weight + bias, var biased, as PyTorch.
 
     >>> F.layer_norm(cr.tensor([[1.0, 2.0, 3.0]]), 3)    # [[-1.2247, 0, 1.2247]]
+    tensor([[-1.2247,  0.    ,  1.2247]])
     """
     shape = _as_shape(normalized_shape)
     _check_trailing(x, shape, "layer_norm")

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..tensor import Tensor, lift, result
 from ._common import sum_to
+from .shape import transpose
 
 
 def matmul(a, b) -> Tensor:
@@ -64,7 +65,6 @@ def t(a: Tensor) -> Tensor:
     if a.ndim > 2:
         raise ValueError(f"t: expects a tensor with at most 2 dimensions, got shape {a.shape}; "
                          "use transpose(dim0, dim1) or permute")
-    from .shape import transpose
     return transpose(a) if a.ndim == 2 else a
 
 

@@ -1,5 +1,7 @@
 """Optimizers and learning-rate schedules (``cr.optim``), following PyTorch's.
 
+>>> X, y = cr.tensor(np.eye(2, dtype="float32")), cr.tensor([[1.0], [0.0]])
+>>> model = nn.mlp(2, 1, depth=2, width=8); loss_fn = F.binary_cross_entropy_with_logits
 >>> opt = cr.optim.Adam(model.parameters(), lr=1e-3)
 >>> sched = cr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=100)
 >>> for epoch in range(100):

@@ -79,6 +79,7 @@ class StepLR(LRScheduler):
 
         lr_epoch = initial_lr * gamma ** (epoch // step_size)
 
+    >>> w = cr.tensor([1.0], requires_grad=True); opt = cr.optim.SGD([w], lr=1.0)
     >>> sched = cr.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)   # opt.lr = 1
     >>> for _ in range(4): opt.step(); sched.step(); print(sched.get_last_lr())
     [1.0]
@@ -104,6 +105,7 @@ class ExponentialLR(LRScheduler):
 
         lr_epoch = initial_lr * gamma ** epoch
 
+    >>> w = cr.tensor([1.0], requires_grad=True); opt = cr.optim.SGD([w], lr=1.0)
     >>> sched = cr.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)   # opt.lr = 1
     >>> opt.step(); sched.step(); sched.get_last_lr()
     [0.5]
@@ -126,6 +128,7 @@ class CosineAnnealingLR(LRScheduler):
 
     Past ``T_max`` the cosine goes on, so the rate climbs back up, as in PyTorch.
 
+    >>> w = cr.tensor([1.0], requires_grad=True); opt = cr.optim.SGD([w], lr=1.0)
     >>> sched = cr.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=2)   # opt.lr = 1
     >>> for _ in range(2): opt.step(); sched.step(); print(sched.get_last_lr())
     [0.5]

@@ -36,9 +36,9 @@ class Optimizer:
     ``named_parameters()`` yields), or of dicts, one per group, each with a ``"params"``
     entry and any hyperparameters that differ from the optimizer's defaults:
 
-    >>> opt = cr.optim.SGD([{"params": body.parameters()},
+    >>> opt = cr.optim.SGD([{"params": body.parameters()},  # doctest: +SKIP
     ...                     {"params": head.parameters(), "lr": 1e-2}], lr=1e-3)
-    >>> opt.param_groups[1]["lr"]
+    >>> opt.param_groups[1]["lr"]  # doctest: +SKIP
     0.01
 
     A subclass sets its defaults, implements ``_validate(group)`` (raise ValueError on a

@@ -7,10 +7,11 @@ one ``Session`` per page (``session.py``) and streams its state over a WebSocket
 (PROTOCOL.md). Everything but ``server.py`` is plain Python without web dependencies.
 
 >>> from chainrule.playground import serve
->>> serve(port=0, open_browser=False)     # prints its URL; Ctrl-C stops it
+>>> serve(port=0, open_browser=False)  # doctest: +SKIP
 """
 from __future__ import annotations
 
+import importlib.util
 import sys
 
 __all__ = ["serve"]
@@ -25,14 +26,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) 
         print(f"chainrule playground: error: the playground needs {missing}: "
               'pip install "chainrule[playground]"', file=sys.stderr)
         return 1
+    # the server pulls in starlette and uvicorn (optional, slow): imported only to serve
     from .server import run
 
     return run(host=host, port=port, open_browser=open_browser)
 
 
 def _missing_web_packages() -> str | None:
-    import importlib.util
-
     for name in ("starlette", "uvicorn"):
         if importlib.util.find_spec(name) is None:
             return name

@@ -8,8 +8,8 @@
   learning-rate changes -- so it ends with the same weights, and can compare them with the
   checkpoint (``python chainrule_playground.py chainrule-playground.safetensors``).
 
->>> msg = export_message(session)
->>> sorted(msg)
+>>> msg = export_message(session)  # doctest: +SKIP
+>>> sorted(msg)  # doctest: +SKIP
 ['filename', 'model', 'python', 'pythonFilename', 'type']
 """
 from __future__ import annotations

@@ -22,6 +22,7 @@ N(0, 1), zeros = all weights 0, which never trains: every neuron of a layer comp
 same thing and gets the same gradient, so they stay equal (for tanh and relu the gradient
 of the hidden weights is even exactly 0).
 
+>>> from chainrule.playground.config import parse_config
 >>> model = build_model(parse_config({"networkShape": "8,8", "skip": "true"}))
 """
 from __future__ import annotations

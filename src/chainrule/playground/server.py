@@ -357,6 +357,7 @@ def url_of(host: str, port: int) -> str:
 
 def run(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True) -> int:
     """Serve until SIGINT or SIGTERM; print one line with the URL once listening."""
+    # uvicorn is optional and slow to import: only running the server needs it
     import uvicorn
 
     try:
@@ -399,6 +400,7 @@ def _single_threaded_blas():
     product took 12.5 ms with 2 threads and 0.33 ms with 1, a whole frame 52 vs 13 ms.
     Needs threadpoolctl (the playground extra); without it nothing changes."""
     try:
+        # threadpoolctl is optional: imported only here, where it is used
         from threadpoolctl import threadpool_limits
     except ImportError:
         return contextlib.nullcontext()

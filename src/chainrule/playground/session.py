@@ -5,6 +5,7 @@ A Session is plain Python with no server in it: the server calls it on its one w
 thread (chainrule's grad mode and random generator are process-wide), a test or the
 benchmark calls it directly.
 
+>>> from chainrule.playground.config import parse_config
 >>> s = Session(parse_config({"dataset": "xor", "networkShape": "8,8"}))
 >>> s.train_epoch()                  # one pass over the training set, batch by batch
 >>> msg = s.state()                  # losses, gradient norms, heat maps, weights

@@ -51,6 +51,7 @@ def mnist1d(cache_dir: str | os.PathLike | None = None) -> TrainTestSplit:
 
 def _import_mnist1d():
     try:
+        # mnist1d is optional: imported only when its data set is built
         from mnist1d import data
     except ImportError as e:
         raise ImportError("cr.datasets.mnist1d() generates the data with the mnist1d package, "

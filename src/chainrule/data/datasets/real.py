@@ -14,6 +14,7 @@ __all__ = ["breast_cancer", "digits"]
 
 def _load(name: str) -> tuple[np.ndarray, np.ndarray]:
     try:
+        # scikit-learn is optional and slow to import: imported when a data set is loaded
         from sklearn import datasets as sk_datasets
     except ImportError:
         raise ImportError(f"cr.datasets.{name}() reads the copy bundled with scikit-learn, "

@@ -147,6 +147,7 @@ def run_pool(jobs: Sequence[Job], workers: int, cache_dir, on_done: OnDone) -> N
 def import_ray():
     """The ray module, or ImportError saying how to install it."""
     try:
+        # ray is optional (and slow to import): only the ray backend needs it
         import ray
     except ImportError:
         raise ImportError(RAY_MISSING) from None

@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .run import DEFAULT_OUT
+from .. import _canonical, _check_params, get, parameters
+from ..options import kinds, parse_value
+from .run import DEFAULT_OUT, SweepInterrupted, sweep
 
 __all__ = ["add_arguments", "parse_grid", "main"]
 
@@ -42,8 +44,6 @@ def parse_grid(name: str, tokens: list[str]) -> dict:
     """['layers=2,5', 'lr=0.1,1'] -> {'layers': [2, 5], 'lr': [0.1, 1.0]}, typed by
     run()'s signature. An unknown parameter is the registry's TypeError; text that is
     not a value of the parameter's type a one-line ValueError."""
-    from .. import _check_params, get, parameters
-    from ..options import kinds, parse_value
 
     module = get(name)
     types = kinds(module, parameters(name))
@@ -69,8 +69,6 @@ def main(args) -> int:
     """Run the sweep args describe; print the summary, the conclusion and the files.
     Exit status: 0 (runs that raised are rows of the table), 1 when runs were lost to
     dead workers, 2 for a bad command line, 130 on Ctrl-C."""
-    from .. import _canonical
-    from .run import SweepInterrupted, sweep
 
     try:
         name = _canonical(args.experiment)

@@ -23,6 +23,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import call
 from ..._version import __version__
 from ...fileio import write_text
 
@@ -83,6 +84,7 @@ def single_threaded():
     an already-loaded BLAS; without it the limit falls to THREAD_ENV, set before the
     worker started), so runs side by side do not fight over the cores."""
     try:
+        # threadpoolctl is optional: without it THREAD_ENV limits the threads
         from threadpoolctl import threadpool_limits
     except ImportError:
         yield
@@ -95,7 +97,6 @@ def execute(job: Job) -> dict:
     """Run one job; return its entry (status, numbers or error, seconds). Writes the
     entry into job.cache_dir first when one is given, so a finished run survives even if
     the process that asked for it is gone."""
-    from .. import call
 
     entry = _entry(job)
     started = time.perf_counter()

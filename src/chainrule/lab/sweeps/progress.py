@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 import time
 
+from .table import shown
+
 __all__ = ["Progress", "eta"]
 
 
@@ -22,7 +24,6 @@ def _clock(seconds: float | None) -> str:
 
 
 def _label(job) -> str:
-    from .table import shown
     return " ".join(f"{k}={shown(v)}" for k, v in (*job.params.items(), ("seed", job.seed)))
 
 
@@ -47,6 +48,7 @@ class Progress:
 
     def _rich(self, experiment: str) -> bool:
         try:
+            # rich is optional: without it the plain progress line is printed
             from rich.console import Console
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar,
                                        TextColumn, TimeElapsedColumn, TimeRemainingColumn)

@@ -18,8 +18,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from .. import _canonical, _check_params, check, get
 from ..._version import __version__
 from .jobs import Job, read_cached, write_entry
+from .progress import Progress
 from .table import RUN_COLUMNS, SweepTable, flatten
 
 __all__ = ["sweep", "check_grid", "jobs_of", "SweepInterrupted", "DEFAULT_OUT", "BACKENDS"]
@@ -39,7 +41,6 @@ class SweepInterrupted(KeyboardInterrupt):
 
 
 def _experiment(name: str) -> str:
-    from .. import _canonical
     return _canonical(name)
 
 
@@ -48,7 +49,6 @@ def check_grid(name: str, grid: dict) -> dict[str, list]:
     run(): a dict parameter -> list of values, each normalised as run() receives it.
     Raises TypeError (unknown parameter, a value of the wrong type) or ValueError (a
     value out of range, an empty or repeated list) in one line."""
-    from .. import _check_params, check
 
     if not isinstance(grid, dict):
         raise TypeError(f"sweep {name}: the grid is a dict parameter -> list of values, got "
@@ -74,8 +74,6 @@ def check_grid(name: str, grid: dict) -> dict[str, list]:
 
 
 def check_seeds(name: str, seeds) -> list[int]:
-    from .. import check
-
     seeds = [seeds] if isinstance(seeds, int) else list(seeds)
     if not seeds:
         raise ValueError(f"sweep {name}: seeds needs at least one seed")
@@ -88,7 +86,7 @@ def check_seeds(name: str, seeds) -> list[int]:
 def jobs_of(name: str, grid: dict, seeds: list[int], quick: bool) -> list[Job]:
     """One Job per combination and seed, in the grid's order (seeds innermost), each
     with run()'s full keyword arguments, checked."""
-    from .. import REGISTRY, check, get
+    from .. import REGISTRY   # here, not at the top: read when called (tests replace lab.REGISTRY)
 
     key = _experiment(name)
     tiny = dict(get(key).TINY) if quick else {}
@@ -126,9 +124,8 @@ def sweep(name: str, grid: dict, seeds=(0,), backend: str = "local", address: st
     A run that raises is a row with status "failed" and its error; Ctrl-C raises
     SweepInterrupted (a KeyboardInterrupt) once the finished runs are saved.
     """
-    from .. import get
+    # here, not at the top: the backends are looked up when called (tests replace them)
     from .backends import import_ray, run_pool, run_ray, run_sequential
-    from .progress import Progress
 
     key = _experiment(name)
     if backend not in BACKENDS:

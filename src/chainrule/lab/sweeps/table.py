@@ -24,6 +24,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...fileio import save_figure, write_text
 from ..tables import format_value, is_number
 
 __all__ = ["SweepTable", "flatten", "shown", "seed_stats", "finite_values", "RUN_COLUMNS",
@@ -241,6 +242,7 @@ class SweepTable:
         return buffer.getvalue()
 
     def figures(self) -> dict:
+        # here, not at the top: lab.sweeps.figures imports this module
         from .figures import number_figure
 
         return {n: number_figure(self, n) for n in self.main_numbers}
@@ -248,7 +250,6 @@ class SweepTable:
     def save(self, out_dir, figures: bool = True) -> list[Path]:
         """Write sweep.json, sweep.csv and (figures, with matplotlib) one
         sweep-NUMBER.png and .svg per main number into out_dir, atomically."""
-        from ...fileio import save_figure, write_text
 
         out = Path(out_dir)
         written = [write_text(out / "sweep.json", self.to_json()),
