@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .plots import _base_range, _count, evaluate_on_grid, figure_class
+from .plots import base_range, steps_taken, evaluate_on_grid, figure_class
 
 __all__ = ["overlay_figure", "PATH_COLORS"]
 
@@ -94,7 +94,7 @@ def _markers(ax, trajectories, points) -> None:
 
 def _limits(trajectories) -> np.ndarray:
     """(lo, hi) per variable: every path that does not diverge, padded."""
-    base = _base_range(trajectories)
+    base = base_range(trajectories)
     lo, hi = base[:, 0], base[:, 1]
     pad = np.where(hi > lo, 0.08 * (hi - lo), 1.0)
     return np.stack([lo - pad, hi + pad], axis=1)
@@ -107,7 +107,7 @@ def _on_curve(ax, trajectories, labels) -> None:
     ax.plot(grid, fgrid, color="0.45", lw=1.6, zorder=1, label="f")
     points = []
     for i, t in enumerate(trajectories):
-        n = _count(t)
+        n = steps_taken(t)
         pts = np.stack([t.xs[:n, 0], t.fs[:n]], axis=1)
         ax.plot(pts[:, 0], pts[:, 1], marker="o", ms=3, lw=1.0, alpha=0.9,
                 zorder=_z(i, len(trajectories)), label=labels[i], **_style(i))
@@ -138,7 +138,7 @@ def _on_contours(ax, trajectories, labels) -> None:
         bar.set_label(f"f({', '.join(trajectories[0].names)})")
     points = []
     for i, t in enumerate(trajectories):
-        pts = t.xs[:_count(t)]
+        pts = t.xs[:steps_taken(t)]
         ax.plot(pts[:, 0], pts[:, 1], marker="o", ms=2.5, lw=1.2, alpha=0.95,
                 zorder=_z(i, len(trajectories)), label=labels[i], **_style(i))
         points.append(pts)
@@ -165,10 +165,10 @@ def _levels(values: np.ndarray) -> np.ndarray:
 
 def _against_steps(ax, trajectories, labels) -> None:
     for i, t in enumerate(trajectories):
-        n = _count(t)
+        n = steps_taken(t)
         ax.plot(np.arange(n), t.fs[:n], marker="o", ms=2.5, lw=1.2, label=labels[i],
                 **_style(i))
-    values = np.concatenate([t.fs[:_count(t)] for t in trajectories])
+    values = np.concatenate([t.fs[:steps_taken(t)] for t in trajectories])
     values = values[np.isfinite(values)]
     if values.size and values.min() > 0 and values.max() > 100 * values.min():
         ax.set_yscale("log")

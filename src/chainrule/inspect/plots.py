@@ -55,7 +55,7 @@ def descent_figure(trajectories: Sequence, title: str | None = None):
     rows = -(-len(trajectories) // cols)
     fig = Figure(figsize=(3.9 * cols, 3.5 * rows + 0.5), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).reshape(-1)
-    base = _base_range(trajectories)
+    base = base_range(trajectories)
     for ax, t in zip(axes, trajectories):
         if n_vars == 1:
             _panel_1d(ax, t, base)
@@ -72,7 +72,7 @@ def descent_figure(trajectories: Sequence, title: str | None = None):
     return fig
 
 
-def _count(t) -> int:
+def steps_taken(t) -> int:
     """How many iterates a panel draws: the finite ones, only the first few of a diverging
     run (a non-finite value can only be the last: descend stops there)."""
     n = int(np.isfinite(t.xs).all(axis=1).sum())
@@ -80,10 +80,10 @@ def _count(t) -> int:
 
 
 def _shown(t) -> np.ndarray:
-    return t.xs[:_count(t)]
+    return t.xs[:steps_taken(t)]
 
 
-def _base_range(trajectories) -> np.ndarray:
+def base_range(trajectories) -> np.ndarray:
     """(lo, hi) per variable covering every trajectory that does not diverge (or the first
     steps of all of them when every one diverges)."""
     kept = [t for t in trajectories if t.verdict != "diverged"] or trajectories
@@ -129,7 +129,7 @@ def _panel_1d(ax, t, base) -> None:
     fgrid = evaluate_on_grid(t.function, grid)
     color = COLORS.get(t.verdict, "black")
     ax.plot(grid, fgrid, color="0.35", lw=1.5, zorder=1)
-    n = _count(t)
+    n = steps_taken(t)
     xs, fs = t.xs[:n, 0], t.fs[:n]
     pts = np.stack([xs, fs], axis=1)
     ax.plot(xs, fs, "o", color=color, ms=3.5, zorder=3)

@@ -35,10 +35,10 @@ from ..random import manual_seed
 from ..inspect.plots import figure_class
 from .harness import recorded, train as train_model
 from .result import Result
+from ..i18n import N_
 
 NAME = "batching"
 TITLE = "Batch, stochastic and mini-batch gradient descent: updates, speed and noise"
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "loss": N_(
         "The whole training set's loss after each epoch of batch, mini-batch and stochastic "

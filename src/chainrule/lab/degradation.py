@@ -40,11 +40,11 @@ from ..tensor import Tensor
 from ..inspect.plots import figure_class
 from .harness import recorded, train
 from .result import Result
+from ..i18n import N_
 
 NAME = "degradation"
 TITLE = ("The degradation problem: deeper plain networks train worse, residual networks "
          "do not")
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "curves": N_(
         "The training loss of plain and residual networks of each depth, and their final "

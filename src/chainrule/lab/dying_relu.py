@@ -45,10 +45,10 @@ from ..train import Callback
 from ..inspect.plots import ACTIVATION_COLOURS, figure_class
 from .harness import recorded, train
 from .result import Result
+from ..i18n import N_
 
 NAME = "dying-relu"
 TITLE = "A large learning rate kills ReLU units for good; Leaky ReLU units keep a gradient"
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "dead-units": N_(
         "The fraction of hidden units that are dead (no gradient from any training example) "

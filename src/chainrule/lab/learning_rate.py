@@ -32,10 +32,10 @@ from ..random import manual_seed
 from ..inspect.plots import figure_class
 from .harness import recorded, train
 from .result import Result
+from ..i18n import N_
 
 NAME = "learning-rate"
 TITLE = "A learning-rate sweep: too small crawls, too large oscillates or diverges"
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "loss": N_(
         "The training loss per step for each learning rate: the same network, start and "

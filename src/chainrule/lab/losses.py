@@ -37,11 +37,11 @@ from ..tensor import Tensor
 from ..inspect.plots import figure_class
 from .harness import ACCURACY, recorded, train as train_model
 from .result import Result
+from ..i18n import N_
 
 NAME = "losses"
 TITLE = ("Cross-entropy vs squared error behind a sigmoid: MSE's gradient vanishes when the "
          "output is confidently wrong")
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "gradient": N_(
         "The gradient dL/dz that a sigmoid output receives for target 1, against its "

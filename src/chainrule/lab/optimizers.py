@@ -47,11 +47,11 @@ from ..nn import functional as F
 from ..random import manual_seed
 from .harness import recorded, train as train_model
 from .result import Result
+from ..i18n import N_
 
 NAME = "optimizers"
 TITLE = ("SGD, momentum, RMSProp and Adam: a narrow valley and a network, the same step "
          "budget")
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "valley": N_(
         "The paths of SGD, momentum, RMSProp and Adam from the same start in a narrow valley,"

@@ -56,10 +56,10 @@ from ..tensor import Tensor
 from ..train import Callback, evaluate
 from .harness import recorded, train
 from .result import Result
+from ..i18n import N_
 
 NAME = "shortcuts"
 TITLE = "DenseNet concatenation and deep supervision shorten the gradient's path to layer 1"
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "init-gradients": N_(
         "The gradient norm per layer at initialisation: a plain network, DenseNet-style "

@@ -30,10 +30,10 @@ from ..tensor import Tensor
 from ..inspect.plots import figure_class
 from .harness import recorded
 from .result import Result
+from ..i18n import N_
 
 NAME = "sigmoid-bound"
 TITLE = "σ′(x) = σ(x)(1 − σ(x)) ≤ 1/4, so L sigmoid layers scale the gradient by at most (1/4)^L"
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "sigmoid": N_(
         "The sigmoid σ(x) and its derivative σ′(x) = σ(x)(1 − σ(x)), measured by "

@@ -37,10 +37,10 @@ from ..optim import SGD
 from ..tensor import Tensor
 from .harness import recorded, train
 from .result import Result
+from ..i18n import N_
 
 NAME = "skip"
 TITLE = "Plain versus residual MLPs, 10 to 50 layers deep: the identity path keeps the gradient"
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "init-gradients": N_(
         "The gradient norm per layer at initialisation, plain against residual (skip "

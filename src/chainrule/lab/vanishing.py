@@ -37,10 +37,10 @@ from ..optim import SGD
 from ..tensor import Tensor
 from .harness import recorded, train
 from .result import Result
+from ..i18n import N_
 
 NAME = "vanishing"
 TITLE = "10 sigmoid layers: the first layer's gradient vanishes; tanh and the ReLU family keep it"
-from ..i18n import N_  # noqa: E402 -- the captions are marked for translation
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "init-gradients": N_(
         "The gradient norm ‖dL/dW‖ that reaches each layer at initialisation, for each "
