@@ -158,3 +158,15 @@ def test_power_of_zero_at_negative_exponents(against_torch):
     # d(0**b)/db is -inf for b < 0 (PyTorch), 0 for b >= 0
     against_torch(lambda a, b: a ** b, lambda a, b: a ** b, np.zeros(5),
                   np.array([-1.0, -0.5, 0.0, 0.5, 2.0]))
+
+
+def test_bce_with_logits_mixing_infinities_and_nan(torch):
+    # one batch holding +-inf beside NaN: PyTorch's values, elementwise, and no warning
+    F = cr.nn.functional
+    logits = [np.inf, -np.inf, np.nan, 2.0]
+    targets = [0.0, 1.0, 0.0, 1.0]
+    loss = F.binary_cross_entropy_with_logits(cr.tensor(logits), cr.tensor(targets),
+                                              reduction="none")
+    expected = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor(logits), torch.tensor(targets), reduction="none")
+    np.testing.assert_allclose(loss.data, expected.numpy(), rtol=1e-6)
