@@ -1,5 +1,6 @@
 """One training step (forward, loss, backward, SGD update; float32), timed side by side:
-chainrule, PyTorch eager and the same network written by hand in NumPy.
+chainrule eager, chainrule compiled (``cr.compile``: the step recorded once, then
+replayed), PyTorch eager and the same network written by hand in NumPy.
 
     python benchmarks/bench_training.py                 # the README's table
     python benchmarks/bench_training.py --scaling       # + depth/width/batch series, figure
@@ -7,7 +8,9 @@ chainrule, PyTorch eager and the same network written by hand in NumPy.
 
 Implementations are timed round-robin (see timing.py) and reported as medians; the ratios
 are what to read. Threads: NumPy's BLAS and PyTorch use the same count (--threads, set
-before either library loads; default 1, the fair setting for networks this small).
+before either library loads; default 1, the fair setting for networks this small). At 2 or
+more threads on a shared machine OpenMP's spinning threads make PyTorch 5-70x slower at
+random, so such a run sets OMP_WAIT_POLICY=PASSIVE (and says so).
 """
 from __future__ import annotations
 
@@ -77,7 +80,7 @@ def scaling_net(depth, width, batch):
 
 
 # ------------------------------------------------------------------ chainrule
-def chainrule_step(w: Workload):
+def chainrule_step(w: Workload, compiled: bool = False):
     layers = []
     act = nn.Sigmoid if w.activation == "sigmoid" else nn.ReLU
     for W, b in zip(w.weights[:-1], w.biases[:-1]):
@@ -93,7 +96,11 @@ def chainrule_step(w: Workload):
     X, y = cr.tensor(w.X), cr.tensor(w.y)
     loss_fn = ((lambda o, t: F.binary_cross_entropy_with_logits(o.reshape(-1), t))
                if w.loss == "bce" else F.cross_entropy)
-    return training_step(model, opt, loss_fn, X, y)
+    step = training_step(model, opt, loss_fn, X, y)
+    if not compiled:
+        return step
+    replayed = cr.compile(lambda x, t: step())    # the same step, recorded on its first call
+    return lambda: replayed(X, y)
 
 
 def scalar_graph(leaf):
@@ -189,22 +196,27 @@ def numpy_step(w: Workload):
 
 # ------------------------------------------------------------------- running
 def time_workload(w: Workload, rounds: int, min_time: float) -> dict:
-    impls = {"numpy": numpy_step(w), "chainrule": chainrule_step(w)}
+    impls = {"numpy": numpy_step(w), "chainrule": chainrule_step(w),
+             "compiled": chainrule_step(w, compiled=True)}
     if torch is not None:
         impls["torch"] = torch_step(w)
     return compare(impls, rounds=rounds, min_time=min_time)
 
 
+COLUMNS = ("numpy", "torch", "chainrule", "compiled")
+RATIOS = (("chainrule", "torch"), ("chainrule", "numpy"), ("compiled", "torch"),
+          ("compiled", "numpy"))
+SHORT = {"chainrule": "cr", "compiled": "comp", "torch": "torch", "numpy": "numpy"}
+
+
 def row(name: str, t: dict) -> str:
-    cells = [f"{fmt_time(t[k]):>11}" if k in t else f"{'-':>11}"
-             for k in ("numpy", "torch", "chainrule")]
-    vs_torch = f"{t['chainrule'] / t['torch']:>9.2f}" if "torch" in t else f"{'-':>9}"
-    vs_numpy = f"{t['chainrule'] / t['numpy']:>9.2f}" if "numpy" in t else f"{'-':>9}"
-    return f"{name:62} {''.join(cells)} {vs_torch} {vs_numpy}"
+    cells = [f"{fmt_time(t[k]):>11}" if k in t else f"{'-':>11}" for k in COLUMNS]
+    ratios = [f"{t[a] / t[b]:>11.2f}" if a in t and b in t else f"{'-':>11}" for a, b in RATIOS]
+    return f"{name:62} {''.join(cells)}{''.join(ratios)}"
 
 
-HEADER = (f"{'workload (one training step)':62} {'numpy':>11}{'torch':>11}{'chainrule':>11}"
-          f" {'cr/torch':>9} {'cr/numpy':>9}")
+HEADER = (f"{'workload (one training step)':62} " + "".join(f"{k:>11}" for k in COLUMNS)
+          + "".join(f"{SHORT[a] + '/' + SHORT[b]:>11}" for a, b in RATIOS))
 
 
 def memory_flatness(steps: int) -> list[tuple[int, float]]:

@@ -21,6 +21,9 @@ def set_threads(argv: list[str], default: int = 1) -> int:
             threads = int(arg.split("=", 1)[1])
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
+    if threads > 1:   # spinning OpenMP threads on a shared machine: random 5-70x slowdowns
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        print(f"{threads} threads: OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}")
     return threads
 
 

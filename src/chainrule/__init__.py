@@ -36,6 +36,9 @@ from . import nn  # noqa: E402
 from . import data  # noqa: E402
 from .data import datasets  # noqa: E402
 from . import optim  # noqa: E402
+from . import replay  # noqa: E402
+# cr.compile (left out of __all__: a star import must not shadow the builtin)
+from .replay import compile  # noqa: E402,A001
 from . import train  # noqa: E402
 from .checkpoint import load, save  # noqa: E402
 from . import inspect  # noqa: E402

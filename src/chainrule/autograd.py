@@ -198,6 +198,10 @@ def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: boo
         sentinel.requires_grad = True
         order = topological_order(sentinel)[:-1]
 
+    if _state["recorder"] is not None:   # cr.compile is recording this step
+        _state["recorder"].on_backward(order, grads, create_graph=create_graph,
+                                       inputs=inputs, observed=observer is not None,
+                                       retain_graph=retain_graph)
     if observer is not None:
         observer.on_start(order[::-1])
     if inputs is not None:

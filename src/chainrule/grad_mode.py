@@ -2,13 +2,15 @@
 backward pass itself is being recorded (``create_graph=True``); and the clock that in-place
 ops tick (see ``versions.py``).
 
-They are the only global mutable state besides the random generator.
+They are the only global mutable state besides the random generator, with one more slot:
+``recorder``, the ``replay.Recorder`` that ``cr.compile`` installs while it records a step
+(None otherwise; the hot paths test it once).
 """
 from __future__ import annotations
 
 import functools
 
-_state = {"grad_enabled": True, "differentiable_backward": False, "clock": 0}
+_state = {"grad_enabled": True, "differentiable_backward": False, "clock": 0, "recorder": None}
 
 
 def is_grad_enabled() -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .grad_mode import _state
+
 _generator = np.random.default_rng(0)
 
 
@@ -18,6 +20,8 @@ def manual_seed(seed: int) -> np.random.Generator:
 
 def generator() -> np.random.Generator:
     """The current generator (changes when manual_seed is called)."""
+    if _state["recorder"] is not None:   # cr.compile: a draw it must make again on replay
+        _state["recorder"].on_random()
     return _generator
 
 

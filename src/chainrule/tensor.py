@@ -419,7 +419,7 @@ def fresh(data) -> Tensor:
 
 
 def result(data, parents: tuple, rule: Callable, op: str, saved: str | None = None,
-           fast: Callable | None = None) -> Tensor:
+           fast: Callable | None = None, replay: dict | None = None) -> Tensor:
     """Wrap an op's output array; record the node only if grad mode is on and some
     input requires a gradient (so inference and ``no_grad`` build nothing).
 
@@ -428,6 +428,8 @@ def result(data, parents: tuple, rule: Callable, op: str, saved: str | None = No
     NumPy kernel, which must say next to it what the benchmark measured it to gain.
     ``saved`` says which values the rule reads, so that an in-place change to one of them is
     caught (see ``versions.py`` for the spellings; None assumes all inputs and the output).
+    ``replay`` holds what ``cr.compile``'s form of the op needs besides its inputs (an axis,
+    a slope; see ``replay/forms.py``).
     """
     # fresh(data), spelled out: this runs once per op, and the two calls saved are about
     # 100 ns of an add of two 0-d tensors (2-4 us), measured
@@ -446,6 +448,8 @@ def result(data, parents: tuple, rule: Callable, op: str, saved: str | None = No
                 out._epoch = _state["clock"]
                 out._saved = saved
                 break
+    if _state["recorder"] is not None:
+        _state["recorder"].on_op(out, parents, op, replay, rule)
     return out
 
 

@@ -50,6 +50,8 @@ def _forget(key: int, ref) -> None:
 
 def bump(arr: np.ndarray) -> int:
     """Record an in-place write into arr's storage; returns the new clock reading."""
+    if _state["recorder"] is not None:
+        _state["recorder"].unsupported("an in-place op on a tensor (a += b, add_, t[i] = v)")
     _state["clock"] += 1
     entry = _entry(arr)
     if entry is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import random as _random
-from ..tensor import Tensor
+from ..tensor import Tensor, result
 from .module import Module
 
 __all__ = ["dropout", "Dropout"]
@@ -29,9 +29,20 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     p = _check_p(p, "dropout")
     if not training or p == 0:
         return x
-    keep = _random.generator().random(x.shape) >= p
-    scale = np.zeros((), x.dtype) if p == 1 else np.asarray(1 / (1 - p), x.dtype)
-    return x * (keep * scale)
+    mask = dropout_mask(x.shape, p, x.dtype)
+
+    def rule(xp, g, out, a):
+        return (g * mask,)    # (the mask: a constant of the op, as in PyTorch)
+
+    return result(x.data * mask, (x,), rule, "dropout", "", replay={"p": p, "mask": mask})
+
+
+def dropout_mask(shape: tuple, p: float, dtype) -> np.ndarray:
+    """The kept elements' factor, 1 / (1 - p), and 0 at the dropped ones: a fresh draw from
+    chainrule's generator (``cr.compile`` draws its masks here too, in the same order)."""
+    keep = _random.generator().random(shape) >= p
+    scale = np.zeros((), dtype) if p == 1 else np.asarray(1 / (1 - p), dtype)
+    return keep * scale
 
 
 class Dropout(Module):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from ..grad_mode import _state
+
 __all__ = ["RemovableHandle"]
 
 PRE = "pre"      # hook(module, args) before forward
@@ -63,7 +65,10 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
     (a non-None return replaces the positional inputs; a non-tuple becomes a 1-tuple),
     then forward, then the forward hooks in order, each seeing the inputs forward got and
     the output so far (a non-None return replaces the output). Each list is read when its
-    turn comes, so a hook may add or remove hooks, its own included, while it runs."""
+    turn comes, so a hook may add or remove hooks, its own included, while it runs.
+    While ``cr.compile`` records, every module call comes here and is reported to it."""
+    if _state["recorder"] is not None:
+        _state["recorder"].on_module(module)
     for when, hook in tuple(module._hooks.values()):
         if when is PRE:
             result = hook(module, args)

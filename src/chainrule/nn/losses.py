@@ -95,13 +95,17 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
     return ops.sum(losses) if reduction == "sum" else losses
 
 
-def _fused(op: str, losses: np.ndarray, reduction: str, grads: list[tuple[Tensor, Callable]],
-           fast_grads: list[Callable] | None = None) -> Tensor:
-    """One graph node for reduce(losses). ``grads`` pairs each input with ``local(xp,
-    *inputs)``, d losses / d input elementwise (written against the rule namespace, see
-    ``ops/xp.py``); the rule multiplies it by the upstream gradient (divided by n for the
-    mean). ``fast_grads``, one per input (None where it needs no gradient), replace the
-    locals in a plain pass (``result(..., fast=)``); they may reuse the forward's arrays."""
+def _fused(op: str, values: Callable, reduction: str, grads: list[tuple[Tensor, Callable]],
+           fast_grads: list[Callable] | None = None, replay: dict | None = None) -> Tensor:
+    """One graph node for reduce(values(*inputs)), ``values`` giving the per-element losses
+    from the inputs' arrays. ``grads`` pairs each input with ``local(xp, *inputs)``, d losses
+    / d input elementwise (written against the rule namespace, see ``ops/xp.py``); the rule
+    multiplies it by the upstream gradient (divided by n for the mean). ``fast_grads``, one
+    per input (None where it needs no gradient), replace the locals in a plain pass
+    (``result(..., fast=)``); they may reuse the forward's arrays. ``cr.compile`` replays
+    the node from ``values`` and the locals, unless ``replay`` says otherwise."""
+    inputs = tuple(t for t, _ in grads)
+    losses = values(*[t.data for t in inputs])
     if reduction == "none":
         data, scale = losses, 1.0
     elif reduction == "sum":
@@ -110,10 +114,12 @@ def _fused(op: str, losses: np.ndarray, reduction: str, grads: list[tuple[Tensor
         raise ValueError(f"{op}: reduction='mean' of an empty batch is undefined")
     else:
         data, scale = losses.mean(), 1.0 / losses.size
-    inputs = tuple(t for t, _ in grads)
-    rule = _upstream_times(scale, [local if t.requires_grad else None for t, local in grads])
+    locals_ = [local if t.requires_grad else None for t, local in grads]
+    rule = _upstream_times(scale, locals_)
     fast = None if fast_grads is None else _upstream_times(scale, fast_grads)
-    return result(np.asarray(data, losses.dtype), inputs, rule, op, fast=fast)
+    if replay is None:
+        replay = {"values": values, "reduction": reduction, "locals": locals_}
+    return result(np.asarray(data, losses.dtype), inputs, rule, op, fast=fast, replay=replay)
 
 
 def _upstream_times(scale: float, locals_: list) -> Callable:
@@ -169,8 +175,6 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
     target = _paired_target(input, target, reduction, op)
     _check_unit_interval(input, "input probabilities", op)
     _check_unit_interval(target, "targets", op)
-    p, y = input.data, target.data
-    losses = -(y * _clamped_log(NUMPY, p) + (1 - y) * _clamped_log(NUMPY, 1 - p))
 
     def d_input(xp, p, y):
         return (p - y) / xp.maximum(p * (1 - p), _EPS)
@@ -178,7 +182,11 @@ def binary_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tens
     def d_target(xp, p, y):
         return _clamped_log(xp, 1 - p) - _clamped_log(xp, p)
 
-    return _fused(op, losses, reduction, [(input, d_input), (target, d_target)])
+    return _fused(op, _bce_values, reduction, [(input, d_input), (target, d_target)])
+
+
+def _bce_values(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return -(y * _clamped_log(NUMPY, p) + (1 - y) * _clamped_log(NUMPY, 1 - p))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "mean") -> Tensor:
@@ -196,15 +204,6 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     op = "binary_cross_entropy_with_logits"
     target = _paired_target(input, target, reduction, op)
     _check_unit_interval(target, "targets", op)
-    x, y = input.data, target.data
-    magnitude = np.abs(x)
-    if x.size and not np.maximum.reduce(magnitude, axis=None) < np.inf:   # inf or NaN
-        # PyTorch's values at +-inf: (1 - y) * inf, and NaN at -inf
-        with np.errstate(invalid="ignore"):   # (inf * 0 and inf - inf)
-            losses = np.maximum(x, 0) - x * y + np.log1p(np.exp(-magnitude))
-            losses = np.where(np.isinf(x), np.where(x > 0, (1 - y) * x, np.nan), losses)
-    else:   # (errstate costs 3 us a call, so only where needed)
-        losses = np.maximum(x, 0) - x * y + np.log1p(np.exp(-magnitude))
 
     def d_input(xp, x, y):
         return xp.sigmoid(x) - y
@@ -212,7 +211,18 @@ def binary_cross_entropy_with_logits(input: Tensor, target, reduction: str = "me
     def d_target(xp, x, y):
         return -x
 
-    return _fused(op, losses, reduction, [(input, d_input), (target, d_target)])
+    return _fused(op, _bce_logits_values, reduction, [(input, d_input), (target, d_target)])
+
+
+def _bce_logits_values(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    magnitude = np.abs(x)
+    if x.size and not np.maximum.reduce(magnitude, axis=None) < np.inf:   # inf or NaN
+        # PyTorch's values at +-inf: (1 - y) * inf, and NaN at -inf
+        with np.errstate(invalid="ignore"):   # (inf * 0 and inf - inf)
+            losses = np.maximum(x, 0) - x * y + np.log1p(np.exp(-magnitude))
+            return np.where(np.isinf(x), np.where(x > 0, (1 - y) * x, np.nan), losses)
+    # (errstate costs 3 us a call, so only where needed)
+    return np.maximum(x, 0) - x * y + np.log1p(np.exp(-magnitude))
 
 
 def _check_labels(labels, logits: Tensor, op: str) -> np.ndarray:
@@ -250,12 +260,8 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction, op)
     _check_input(input, op)
     labels = _check_labels(target, input, op)
-    rows = np.arange(input.shape[0])
-    z = input.data - input.data.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(z).sum(axis=1, keepdims=True))
-    losses = (log_norm[:, 0] - z[rows, labels]).astype(input.dtype, copy=False)
-    onehot = np.zeros(input.shape, input.dtype)
-    onehot[rows, labels] = 1
+    z, log_norm, losses = cross_entropy_parts(input.data, labels)
+    onehot = one_hot(labels, input.shape[1], input.dtype)
 
     def d_input(xp, x):
         return xp.softmax(x, 1) - onehot
@@ -265,8 +271,25 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     def d_input_fast(xp, x):
         return np.exp(z - log_norm) - onehot
 
-    return _fused(op, losses, reduction, [(input, d_input)],
-                  [d_input_fast if input.requires_grad else None])
+    return _fused(op, lambda x: losses, reduction, [(input, d_input)],
+                  [d_input_fast if input.requires_grad else None],
+                  replay={"labels": target if isinstance(target, Tensor) else labels,
+                          "reduction": reduction})
+
+
+def cross_entropy_parts(x: np.ndarray, labels: np.ndarray) -> tuple:
+    """z = x shifted by its row maxima, log_norm = log sum e**z per row (N, 1), and the
+    per-row losses log_norm - z[label]: softmax(x) = e**(z - log_norm)."""
+    z = x - x.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(z).sum(axis=1, keepdims=True))
+    losses = (log_norm[:, 0] - z[np.arange(x.shape[0]), labels]).astype(x.dtype, copy=False)
+    return z, log_norm, losses
+
+
+def one_hot(labels: np.ndarray, classes: int, dtype) -> np.ndarray:
+    onehot = np.zeros((labels.shape[0], classes), dtype)
+    onehot[np.arange(labels.shape[0]), labels] = 1
+    return onehot
 
 
 # --------------------------------------------------------------- modules

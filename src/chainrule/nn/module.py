@@ -24,6 +24,7 @@ from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
+from ..grad_mode import _state
 from ..tensor import Tensor
 from .hooks import POST, PRE, RemovableHandle, add_hook, call_with_hooks
 from .parameter import Parameter
@@ -354,7 +355,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} defines no forward()")
 
     def __call__(self, *args, **kwargs):
-        if self._hooks:                  # the one check a module without hooks pays
+        # the checks a module without hooks pays (cr.compile records the modules it meets)
+        if self._hooks or _state["recorder"] is not None:
             return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 

@@ -28,7 +28,8 @@ def sum(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
     def rule(xp, g, out, a):
         return (_spread(xp, g, kshape, a.shape),)
 
-    return result(a.data.sum(axis=axes, keepdims=keepdims), (a,), rule, "sum", "")
+    return result(a.data.sum(axis=axes, keepdims=keepdims), (a,), rule, "sum", "",
+                  replay={"axis": axes, "keepdims": keepdims})
 
 
 def mean(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
@@ -41,7 +42,8 @@ def mean(a: Tensor, axis=None, keepdims: bool = False, **kw) -> Tensor:
     def rule(xp, g, out, a):
         return (_spread(xp, g, kshape, a.shape) / n,)
 
-    return result(a.data.mean(axis=axes, keepdims=keepdims), (a,), rule, "mean", "")
+    return result(a.data.mean(axis=axes, keepdims=keepdims), (a,), rule, "mean", "",
+                  replay={"axis": axes, "keepdims": keepdims})
 
 
 def _extreme(op: str, a: Tensor, axis, keepdims, kw) -> Tensor:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..grad_mode import enable_grad
+from ..grad_mode import _state, enable_grad
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -49,6 +49,7 @@ class Optimizer:
     def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self.state: dict[Tensor, dict[str, Any]] = {}
+        self._generation = 0    # counts new groups and loaded states (cr.compile's guard)
         self.param_groups: list[dict[str, Any]] = []
         name = type(self).__name__
         if isinstance(params, (Tensor, np.ndarray)):
@@ -71,6 +72,7 @@ class Optimizer:
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own hyperparameters (missing ones take the
         optimizer's defaults), e.g. to start training a layer that was frozen."""
+        self._generation = getattr(self, "_generation", 0) + 1
         name = type(self).__name__
         if not isinstance(param_group, dict):
             raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry, "
@@ -123,6 +125,8 @@ class Optimizer:
         which costs nothing and lets ``step`` skip parameters that get no new gradient;
         otherwise the gradients are filled with zeros.
         """
+        if _state["recorder"] is not None:   # cr.compile is recording this step
+            _state["recorder"].on_zero_grad(self, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 g = p.grad
@@ -142,6 +146,8 @@ class Optimizer:
         loss and the gradients; its return value is returned.
         """
         loss = None
+        if _state["recorder"] is not None:   # cr.compile is recording this step
+            _state["recorder"].on_step(self, closure)
         if closure is not None:
             with enable_grad():
                 loss = closure()
@@ -196,6 +202,7 @@ class Optimizer:
         over parameters of the same shapes. The hyperparameters of the groups (``lr``
         included) are taken from the snapshot; the arrays are copied and cast to each
         parameter's dtype."""
+        self._generation += 1
         name = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(f"{name}: expected a dict with 'state' and 'param_groups' (what "

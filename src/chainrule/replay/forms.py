@@ -1,0 +1,281 @@
+"""Replay forms: how ``cr.compile`` runs one recorded op again on NumPy arrays.
+
+A form has two builders, both called once, at record time:
+
+* ``forward(node)`` returns the function that recomputes the op's output into
+  ``node.out`` (a buffer allocated then) from ``node.inputs``, or None when the output is a
+  view of an input and needs no work (a reshape);
+* ``backward(node, g, dests)`` returns the function that writes the gradient of each
+  input into ``dests[i]`` (a buffer, or None where no gradient is wanted), given the
+  upstream gradient in the buffer ``g``.
+
+Each form computes what the eager op computes, with the same NumPy calls in the same
+order, so a replayed step gives the eager step's numbers to the last bit; where it can it
+writes into its buffers (``out=``) instead of allocating. Forms of the hot ops (linear, the
+activations, the losses) are written out; the rest (``Generic``) recompute the forward
+with the op's ufunc and call the op's own backward rule, which reads only its arguments
+and constants of the op (its shapes). An op without a form is not replayed: the step runs
+eagerly and says why.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn.dropout import dropout_mask
+from ..nn.losses import cross_entropy_parts, one_hot
+from ..ops.xp import NUMPY
+
+__all__ = ["FORMS", "Node"]
+
+
+class Node:
+    """One recorded op as the forms see it: its name, the arrays of its inputs (buffers or
+    constants), its output buffer, what the op passed as ``replay=`` and its rule."""
+
+    __slots__ = ("op", "inputs", "out", "attrs", "rule", "needs", "saved")
+
+    def __init__(self, op, inputs, out, attrs, rule, needs):
+        self.op, self.inputs, self.out, self.attrs = op, inputs, out, attrs or {}
+        self.rule, self.needs, self.saved = rule, needs, {}
+
+
+def write_into(dest: np.ndarray, value) -> None:
+    """dest[...] = value: a gradient the rule returned, of dest's shape."""
+    np.copyto(dest, value, casting="unsafe")
+
+
+# ---------------------------------------------------------------- the generic form
+class Generic:
+    """Ops whose forward is one ufunc (or a method named in ``METHODS``) and whose rule
+    reads only its arguments: the rule itself is the backward."""
+
+    def __init__(self, ufunc=None, method=None):
+        self.ufunc, self.method = ufunc, method
+
+    def forward(self, node: Node):
+        ufunc, out, ins = self.ufunc, node.out, node.inputs
+        if ufunc is not None:
+            if any(a.dtype != out.dtype for a in ins):
+                return _mixed_dtypes(node)
+            return lambda: ufunc(*ins, out=out)
+        method, attrs, x = self.method, node.attrs, ins[0]
+
+        def step():
+            out[...] = getattr(x, method)(axis=attrs["axis"], keepdims=attrs["keepdims"])
+        return step
+
+    def backward(self, node: Node, g: np.ndarray, dests: list):
+        rule, out, ins = node.rule, node.out, node.inputs
+
+        def step():
+            for dest, value in zip(dests, rule(NUMPY, g, out, *ins)):
+                if dest is not None:
+                    write_into(dest, value)
+        return step
+
+
+def _mixed_dtypes(node: Node):
+    raise Unreplayable(f"{node.op} of {', '.join(str(a.dtype) for a in node.inputs)} "
+                       f"into {node.out.dtype} (a dtype promotion)")
+
+
+class Unreplayable(Exception):
+    """A recorded op that its form cannot replay; the message says why."""
+
+
+class View(Generic):
+    """reshape and its kin: the output is a view of the input's buffer, made once."""
+
+    def view(self, node: Node, x: np.ndarray) -> np.ndarray:
+        return x.reshape(node.out.shape)
+
+
+# --------------------------------------------------------------- written-out forms
+class Linear:
+    """x @ W + b into the output buffer; dX = G W^T, dW = X^T G, db = G summed over rows."""
+
+    def forward(self, node: Node):
+        out, ins = node.out, node.inputs
+        x, w = ins[0], ins[1]
+        if x.ndim != 2:
+            raise Unreplayable(f"linear on an input of shape {x.shape} (forms exist for "
+                               "batches of rows only)")
+        if len(ins) == 2:
+            return lambda: np.matmul(x, w, out=out)
+        b = ins[2]
+
+        def step():
+            np.matmul(x, w, out=out)
+            np.add(out, b, out=out)
+        return step
+
+    def backward(self, node: Node, g: np.ndarray, dests: list):
+        x, w = node.inputs[0], node.inputs[1]
+        dx, dw = dests[0], dests[1]
+        db = dests[2] if len(dests) == 3 else None
+        wt, xt = w.T, x.T
+        calls = []
+        if dx is not None:
+            calls.append(lambda: np.matmul(g, wt, out=dx))
+        if dw is not None:
+            calls.append(lambda: np.matmul(xt, g, out=dw))
+        if db is not None:
+            calls.append(lambda: np.add.reduce(g, axis=0, out=db))
+        return _sequence(calls)
+
+
+class Sigmoid:
+    """1 / (1 + e**-x), in place in the output; the backward from it: g * out * (1 - out).
+    (Below the dtype's exponent range e**-x is inf and the output 0, not the denormal the
+    eager op keeps; ``Program.run`` silences that overflow.)"""
+
+    def forward(self, node: Node):
+        x, out = node.inputs[0], node.out
+
+        def step():
+            np.negative(x, out=out)
+            np.exp(out, out=out)
+            np.add(out, 1, out=out)
+            np.reciprocal(out, out=out)
+        return step
+
+    def backward(self, node: Node, g: np.ndarray, dests: list):
+        out, dest = node.out, dests[0]
+        scratch = np.empty_like(out)
+
+        def step():
+            np.multiply(g, out, out=dest)
+            np.subtract(1, out, out=scratch)
+            np.multiply(dest, scratch, out=dest)
+        return step
+
+
+class Tanh:
+    def forward(self, node: Node):
+        x, out = node.inputs[0], node.out
+        return lambda: np.tanh(x, out=out)
+
+    def backward(self, node: Node, g: np.ndarray, dests: list):
+        out, dest = node.out, dests[0]
+        scratch = np.empty_like(out)
+
+        def step():   # g * (1 - out * out)
+            np.multiply(out, out, out=scratch)
+            np.subtract(1, scratch, out=scratch)
+            np.multiply(g, scratch, out=dest)
+        return step
+
+
+class ReLU:
+    def forward(self, node: Node):
+        x, out = node.inputs[0], node.out
+        return lambda: np.maximum(x, 0, out=out)
+
+    def backward(self, node: Node, g: np.ndarray, dests: list):
+        out, dest = node.out, dests[0]
+        mask = np.empty(out.shape, bool)
+
+        def step():   # g * ~(out <= 0): NaN passes g, as the eager rule
+            np.less_equal(out, 0, out=mask)
+            np.logical_not(mask, out=mask)
+            np.multiply(g, mask, out=dest)
+        return step
+
+
+class Dropout:
+    """A fresh mask each replay, drawn as the eager op draws it (same generator, same
+    order), so a replayed run sees the masks an eager run would."""
+
+    def forward(self, node: Node):
+        x, out, p = node.inputs[0], node.out, node.attrs["p"]
+        saved = node.saved
+
+        def step():
+            mask = saved["mask"] = dropout_mask(x.shape, p, x.dtype)
+            np.multiply(x, mask, out=out)
+        return step
+
+    def backward(self, node: Node, g: np.ndarray, dests: list):
+        saved, dest = node.saved, dests[0]
+        return lambda: np.multiply(g, saved["mask"], out=dest)
+
+
+class FusedLoss:
+    """The fused losses of ``nn/losses.py``: the per-element values from the same function
+    the eager op calls, reduced as there; the backward is the op's rule."""
+
+    def forward(self, node: Node):
+        values, reduction = node.attrs["values"], node.attrs["reduction"]
+        ins, out = node.inputs, node.out
+
+        def step():
+            losses = values(*ins)
+            out[...] = losses if reduction == "none" else (
+                losses.sum() if reduction == "sum" else losses.mean())
+        return step
+
+    backward = Generic.backward
+
+
+class CrossEntropy:
+    """Softmax cross-entropy against the labels of this call (an input of the step); the
+    backward reuses the forward's shifted logits, as the eager op's plain pass does."""
+
+    def forward(self, node: Node):
+        x, labels, out = node.inputs[0], node.attrs["labels"], node.out
+        reduction, saved = node.attrs["reduction"], node.saved
+
+        def step():
+            z, log_norm, losses = cross_entropy_parts(x, labels)
+            saved["z"], saved["log_norm"] = z, log_norm
+            out[...] = losses if reduction == "none" else (
+                losses.sum() if reduction == "sum" else losses.mean())
+        return step
+
+    def backward(self, node: Node, g: np.ndarray, dests: list):
+        x, labels, dest = node.inputs[0], node.attrs["labels"], dests[0]
+        saved, reduction = node.saved, node.attrs["reduction"]
+        scale = 1.0 / x.shape[0] if reduction == "mean" and x.shape[0] else 1.0
+
+        def step():
+            gs = g * scale if scale != 1.0 else g
+            if gs.ndim < 2:   # (reduction='none': one upstream value per row)
+                gs = gs.reshape(gs.shape + (1,) * (2 - gs.ndim))
+            local = np.exp(saved["z"] - saved["log_norm"]) - one_hot(labels, x.shape[1],
+                                                                      x.dtype)
+            np.multiply(gs, local, out=dest)
+        return step
+
+
+def _sequence(calls: list):
+    if len(calls) == 1:
+        return calls[0]
+
+    def step():
+        for call in calls:
+            call()
+    return step
+
+
+FORMS = {
+    "linear": Linear(),
+    "sigmoid": Sigmoid(),
+    "tanh": Tanh(),
+    "relu": ReLU(),
+    "dropout": Dropout(),
+    "binary_cross_entropy_with_logits": FusedLoss(),
+    "binary_cross_entropy": FusedLoss(),
+    "cross_entropy": CrossEntropy(),
+    "add": Generic(np.add),
+    "sub": Generic(np.subtract),
+    "mul": Generic(np.multiply),
+    "div": Generic(np.divide),
+    "neg": Generic(np.negative),
+    "exp": Generic(np.exp),
+    "sum": Generic(method="sum"),
+    "mean": Generic(method="mean"),
+    "reshape": View(),
+    "flatten": View(),
+    "squeeze": View(),
+    "unsqueeze": View(),
+}

@@ -1,0 +1,251 @@
+"""A recorded step turned into a flat list of NumPy calls over buffers.
+
+``Program(recorder, inputs, returned, arenas)`` walks the recorder's events once and
+allocates a buffer for every value and gradient the step makes. ``run(tensors)`` copies the
+new inputs into their buffers and calls the steps in order: the forward ops, the backward
+pass in the order the eager pass took (the recording's reverse topological order, so no
+sort), ``zero_grad`` and the optimizer updates over the arenas. No Tensor and no graph node
+is made, except the one returned.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor, fresh
+from .arena import Arena
+from .forms import FORMS, Node, Unreplayable, View
+
+__all__ = ["Program", "Unreplayable"]
+
+
+class Program:
+    def __init__(self, rec, inputs: tuple, returned, arenas: dict) -> None:
+        self.input_bufs = [np.empty_like(t.data) for t in inputs]
+        self._values = {id(t): buf for t, buf in zip(inputs, self.input_bufs)}
+        self._nodes: dict = {}        # id(output tensor) -> (Node, form, parent tensors)
+        self._arenas = arenas
+        self.steps: list = []
+        self._stepped = _arena_params(rec, arenas)
+        for index, event in enumerate(rec.events):
+            kind = event[0]
+            if kind == "op":
+                self._op(event[1])
+            elif kind == "backward":
+                self._backward(rec.events, index)
+            elif kind == "step":
+                self.steps.extend(a.update for a in arenas_of(arenas, event[1]))
+            else:   # zero_grad, exactly as eager (it also serves parameters not replayed)
+                self.steps.append(_zero_grad(event[1], event[2]))
+        self._returned = self._result_of(returned)
+        del self._values, self._nodes
+
+    # ------------------------------------------------------------------ values
+    def _array(self, t) -> np.ndarray:
+        """The array standing for tensor t: its buffer if the step made it, else its data
+        (a parameter's arena view, or a constant frozen at record time)."""
+        if not isinstance(t, Tensor):
+            return np.asarray(t)
+        a = self._values.get(id(t))
+        if a is None:
+            if t._backward is not None:
+                raise Unreplayable("the step uses a tensor with a graph made before it "
+                                   "(compute it inside the step, or detach it)")
+            a = self._values[id(t)] = t.data
+        return a
+
+    # ------------------------------------------------------------------ forward
+    def _op(self, ev) -> None:
+        form = FORMS.get(ev.op)
+        if form is None:
+            raise Unreplayable(f"{ev.op} has no replay form (see replay/forms.py)")
+        inputs = [self._array(p) for p in ev.parents]
+        attrs = dict(ev.attrs or {})
+        if "labels" in attrs:
+            attrs["labels"] = self._array(attrs["labels"])
+        needs = [p.requires_grad for p in ev.parents]
+        if isinstance(form, View):
+            out = form.view(Node(ev.op, inputs, ev.out.data, attrs, ev.rule, needs), inputs[0])
+            node = Node(ev.op, inputs, out, attrs, ev.rule, needs)
+        else:
+            node = Node(ev.op, inputs, np.empty_like(ev.out.data), attrs, ev.rule, needs)
+            self.steps.append(form.forward(node))
+        self._values[id(ev.out)] = node.out
+        self._nodes[id(ev.out)] = (node, form, ev.parents)
+
+    # ----------------------------------------------------------------- backward
+    def _backward(self, events: list, index: int) -> None:
+        _, order, seeds = events[index]
+        nodes = self._nodes
+        arena_grad = {}        # id(param) -> (its arena's gradient view, its grad tensor)
+        for arena in self._stepped:
+            for p, gt in zip(arena.params, arena.grad_tensors):
+                arena_grad[id(p)] = (p, gt)
+        grads: dict = {}       # id(tensor) -> gradient buffer
+        assign: dict = {}      # id(tensor) -> whether the next contribution assigns
+        leaves: list = []
+        for t in order:
+            if t._backward is None:          # a leaf
+                leaves.append(t)
+            elif id(t) not in nodes:
+                raise Unreplayable("the backward pass reaches a tensor computed outside the "
+                                   "step")
+            if t._retains_grad and t._backward is not None:
+                raise Unreplayable("retain_grad() on an intermediate tensor")
+        reached = set()
+        for t in order:
+            if id(t) in arena_grad and _zeroed_before(events, index, t):
+                grads[id(t)] = arena_grad[id(t)][1].data   # written straight into .grad
+            else:
+                grads[id(t)] = np.empty_like(self._array(t))
+            assign[id(t)] = True
+        steps = self.steps
+        for root, seed in seeds.items():
+            buf, value = grads[id(root)], np.asarray(seed)
+            steps.append(lambda buf=buf, value=value: np.copyto(buf, value))
+            assign[id(root)] = False
+            reached.add(id(root))
+        for t in reversed(order):
+            if t._backward is None or id(t) not in reached:
+                continue
+            node, form, parents = nodes[id(t)]
+            dests, adds = [], []
+            for p, need in zip(parents, node.needs):
+                if not need:
+                    dests.append(None)
+                    continue
+                reached.add(id(p))
+                target = grads[id(p)]
+                if assign[id(p)]:
+                    dests.append(target)
+                    assign[id(p)] = False
+                else:
+                    scratch = np.empty_like(target)
+                    dests.append(scratch)
+                    adds.append((target, scratch))
+            steps.append(form.backward(node, grads[id(t)], dests))
+            steps.extend(_adder(target, scratch) for target, scratch in adds)
+        adopted = []          # parameters whose .grad the pass wrote straight into
+        for leaf in leaves:
+            if id(leaf) not in reached or not leaf.requires_grad:
+                continue
+            buf = grads[id(leaf)]
+            if id(leaf) in arena_grad:
+                p, gt = arena_grad[id(leaf)]
+                if buf is gt.data:
+                    adopted.append((p, gt))
+                else:   # accumulates, as eager does once .grad exists
+                    steps.append(_accumulate_into(p, gt, buf))
+            else:
+                steps.append(_eager_leaf(leaf, buf))
+        if adopted:
+            steps.append(_adopt(adopted))
+
+    # ------------------------------------------------------------------- result
+    def _result_of(self, returned):
+        if returned is None:
+            return lambda: None
+        if isinstance(returned, Tensor):
+            buf = self._array(returned)
+            return lambda: fresh(np.array(buf))
+        if isinstance(returned, (tuple, list)):
+            makers = [self._result_of(r) for r in returned]
+            kind = type(returned)
+            return lambda: kind(m() for m in makers)
+        raise Unreplayable(f"the step returns a {type(returned).__name__}, which a replay "
+                           "would freeze; return the loss tensor (not loss.item())")
+
+    def valid(self) -> bool:
+        """The parameters still hold their arena views and no optimizer reloaded its state
+        (otherwise the step is recorded again)."""
+        return all(a.owns() for a in self._stepped)
+
+    def run(self, tensors: tuple):
+        for buf, t in zip(self.input_bufs, tensors):
+            np.copyto(buf, t.data)
+        # (sigmoid's e**-x is inf below the exponent range, its value 0: not an error)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            for step in self.steps:
+                step()
+        return self._returned()
+
+
+# --------------------------------------------------------------------- helpers
+def _zeroed_before(events: list, index: int, p) -> bool:
+    """Whether p's gradient was cleared since the last backward pass that reached it,
+    looking back from event ``index`` and around the end (the step repeats)."""
+    n = len(events)
+    for k in range(1, n + 1):
+        event = events[(index - k) % n]
+        if event[0] == "zero_grad" and any(p is q for g in event[1].param_groups
+                                           for q in g["params"]):
+            return True
+        if event[0] == "backward" and any(p is q for q in event[1]):
+            return False
+    return False
+
+
+def _arena_params(rec, arenas: dict) -> list:
+    found, seen = [], set()
+    for event in rec.events:
+        if event[0] == "step":
+            for arena in arenas_of(arenas, event[1]):
+                if id(arena) not in seen:
+                    seen.add(id(arena))
+                    found.append(arena)
+    return found
+
+
+def arenas_of(arenas: dict, optimizer) -> list:
+    return arenas.get(id(optimizer), [])
+
+
+def build_arenas(rec, arenas: dict) -> dict:
+    """The arenas of every optimizer the step steps, reused where they still hold."""
+    for event in rec.events:
+        if event[0] != "step":
+            continue
+        opt, stepped = event[1], event[2]
+        known = arenas.get(id(opt))
+        if known is not None and all(a.owns() for a in known) and \
+                [a.params for a in known] == [ps for ps in stepped if ps]:
+            for a in known:
+                a.adopt()
+            continue
+        arenas[id(opt)] = [Arena(opt, group, ps)
+                           for group, ps in zip(opt.param_groups, stepped) if ps]
+    return arenas
+
+
+def _zero_grad(optimizer, set_to_none: bool):
+    return lambda: optimizer.zero_grad(set_to_none)
+
+
+def _adder(target: np.ndarray, scratch: np.ndarray):
+    return lambda: np.add(target, scratch, out=target)
+
+
+def _adopt(pairs: list):
+    """p.grad = its arena tensor (zero_grad may have set it to None)."""
+    def step():
+        for p, gt in pairs:
+            p.grad = gt
+    return step
+
+
+def _accumulate_into(p: Tensor, gt: Tensor, total: np.ndarray):
+    def step():
+        if p.grad is None:
+            np.copyto(gt.data, total)
+            p.grad = gt
+        else:
+            p.grad.data += total
+    return step
+
+
+def _eager_leaf(leaf: Tensor, total: np.ndarray):
+    def step():
+        if leaf.grad is None:
+            leaf.grad = fresh(np.array(total))
+        else:
+            leaf.grad.data += total
+    return step
