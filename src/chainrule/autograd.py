@@ -161,6 +161,20 @@ def _accumulate_grad(node: Tensor, g, differentiable: bool, adopted: set) -> Non
         node.grad = fresh(g)
 
 
+def clear_grad(t: Tensor, set_to_none: bool = True) -> None:
+    """What zero_grad does to one tensor: ``.grad = None``, or its gradient filled with
+    zeros (a new zero tensor where the gradient has a graph or is read-only)."""
+    g = t.grad
+    if g is None:
+        return
+    if set_to_none:
+        t.grad = None
+    elif g.is_leaf and g.data.flags.writeable:
+        g.data.fill(0)
+    else:   # a gradient with a graph (create_graph=True) or a read-only view
+        t.grad = Tensor(np.zeros_like(t.data))
+
+
 def run_backward(roots: Sequence[Tensor], gradients: Sequence, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Sequence[Tensor] | None = None, *,
                  observer: BackwardObserver | None = None, accumulate: bool = True,

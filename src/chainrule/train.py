@@ -9,13 +9,14 @@ from __future__ import annotations
 import functools
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
 import numpy as np
 
-from . import random as _random
+from . import random as _random, replay
 from .checkpoint import load, save
 from .data import DataLoader
 from .display import progress_bar
@@ -185,6 +186,7 @@ class _Context:
     output: Tensor | None = None
     loss: Tensor | None = None
     stop: bool = False
+    compiled: object = None       # fit(compile=True): the recorded step
 
 
 def evaluate(model, loss_fn: Callable, X, y, metrics: dict | None = None,
@@ -281,7 +283,8 @@ def _resume(path: Path, model, optimizer, scheduler, loader) -> tuple[int, Histo
 def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
         val_data: tuple | None = None, metrics: dict | None = None, tol: float | None = None,
         callbacks: Iterable[Callback] = (), scheduler=None, checkpoint=None,
-        progress: bool | None = None, batch_size: int | None = None) -> History:
+        progress: bool | None = None, batch_size: int | None = None,
+        compile: bool = False) -> History:
     """Train model for ``epochs`` epochs and return the History.
 
     data: a ``cr.data.DataLoader``, or ``(X, y)`` arrays (then ``batch_size`` picks batch,
@@ -296,7 +299,10 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
     there after every epoch, and a run that finds it resumes from it (same result, bit
     for bit, as an uninterrupted run). A NaN or infinite loss raises NonFiniteLossError
     naming the epoch and step. progress: a bar per epoch (None: in Jupyter and on a
-    terminal, not when output is redirected).
+    terminal, not when output is redirected). compile: record the training step once and
+    replay it (``cr.compile``; the same History, faster on small networks); a callback
+    that reads gradients before the update (``on_backward_end``) keeps the step eager, and
+    a non-finite loss is then caught after the update that produced it.
 
     >>> X, y = cr.datasets.moons(n=200, noise=0.1, seed=0)
     >>> model = nn.mlp(2, 1, depth=2, width=16)       # logits; y of shape (N,) is fine
@@ -315,6 +321,8 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
         start_epoch, history = _resume(checkpoint, model, optimizer, scheduler, loader)
 
     ctx = _Context(model, optimizer, history)
+    if compile:
+        ctx.compiled = _compiled_step(model, optimizer, loss_fn, callbacks)
     if hasattr(model, "train"):
         model.train()
     for cb in callbacks:
@@ -358,6 +366,35 @@ def fit(model, loss_fn: Callable, optimizer, data, epochs: int, *,
     return history
 
 
+def reads_gradients(callbacks: Iterable) -> list[str]:
+    """The names of the callbacks that look at the gradients before the update
+    (``on_backward_end``): a step they watch cannot be replayed as a whole."""
+    return [type(cb).__name__ for cb in callbacks
+            if type(cb).on_backward_end is not Callback.on_backward_end]
+
+
+def _compiled_step(model, optimizer, loss_fn: Callable, callbacks: list):
+    """fit's step as one function of the batch, for ``cr.compile``; None when a callback
+    must see the gradients before the update (the step then stays eager, as it says)."""
+    readers = reads_gradients(callbacks)
+    if readers:
+        warnings.warn(f"fit: compile=True runs the step eagerly: {', '.join(readers)} reads "
+                      "the gradients between backward and the update", replay.ReplayWarning,
+                      stacklevel=3)
+        return None
+    columns = _reads_columns(loss_fn)
+
+    def train_step(xb, yb):
+        optimizer.zero_grad()
+        output = model(xb)
+        loss = loss_fn(output, _as_column(output, yb, columns))
+        _loss_value(loss, "fit")          # (its checks, on the recorded call)
+        loss.backward()
+        optimizer.step()
+        return loss
+    return replay.compile(train_step)
+
+
 def _train_epoch(ctx: _Context, loader, loss_fn: Callable, callbacks: list,
                  started: float) -> float:
     """One pass over the loader, one update per batch; the mean loss per sample."""
@@ -369,17 +406,24 @@ def _train_epoch(ctx: _Context, loader, loss_fn: Callable, callbacks: list,
     with np.errstate(over="ignore", invalid="ignore"):
         for step, (xb, yb) in enumerate(loader, start=1):
             ctx.step, ctx.batch = step, (xb, yb)
-            optimizer.zero_grad()
-            ctx.output = ctx.model(xb)
-            ctx.loss = loss_fn(ctx.output, _as_column(ctx.output, yb, columns))
-            value = _loss_value(ctx.loss, "fit")
-            if not np.isfinite(value):
-                history.wall_time = time.perf_counter() - started
-                raise NonFiniteLossError(ctx.epoch, step, value, history)
-            ctx.loss.backward()
-            for cb in callbacks:
-                cb.on_backward_end(ctx)
-            optimizer.step()
+            if ctx.compiled is not None:   # the whole step, replayed; no output kept
+                ctx.loss = ctx.compiled(xb, yb)
+                value = _loss_value(ctx.loss, "fit")
+                if not np.isfinite(value):
+                    history.wall_time = time.perf_counter() - started
+                    raise NonFiniteLossError(ctx.epoch, step, value, history)
+            else:
+                optimizer.zero_grad()
+                ctx.output = ctx.model(xb)
+                ctx.loss = loss_fn(ctx.output, _as_column(ctx.output, yb, columns))
+                value = _loss_value(ctx.loss, "fit")
+                if not np.isfinite(value):
+                    history.wall_time = time.perf_counter() - started
+                    raise NonFiniteLossError(ctx.epoch, step, value, history)
+                ctx.loss.backward()
+                for cb in callbacks:
+                    cb.on_backward_end(ctx)
+                optimizer.step()
             history.step_loss.append(value)
             total += value * len(xb)
             count += len(xb)

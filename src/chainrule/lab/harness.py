@@ -17,6 +17,7 @@ import functools
 import inspect
 import math
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -25,6 +26,7 @@ import numpy as np
 from .. import train as _train
 from ..data import DataLoader
 from ..history import History
+from ..replay import ReplayWarning
 from .result import Result
 
 __all__ = ["Trained", "train", "recorded", "record", "params_of", "ACCURACY", "NOT_RECORDED"]
@@ -81,9 +83,15 @@ def train(model, loss_fn: Callable, optimizer, data: tuple, epochs: int, *,
     loader = DataLoader(*data, batch_size=batch_size, shuffle=shuffle,
                         seed=seed if shuffle else None)
     started = time.perf_counter()
+    callbacks = list(callbacks)
     try:
-        history = _train.fit(model, loss_fn, optimizer, loader, epochs, metrics=metrics,
-                             callbacks=callbacks, progress=progress)
+        # The step recorded once and replayed (the same numbers, several times faster on
+        # the lectures' small networks); where it cannot be, it runs eagerly without a word.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ReplayWarning)
+            history = _train.fit(model, loss_fn, optimizer, loader, epochs, metrics=metrics,
+                                 callbacks=callbacks, progress=progress,
+                                 compile=not _train.reads_gradients(callbacks))
         error = None
     except _train.NonFiniteLossError as err:
         history, error = err.history, err

@@ -25,6 +25,7 @@ from typing import Callable, Iterator, NamedTuple
 import numpy as np
 
 from ..grad_mode import _state
+from ..autograd import clear_grad
 from ..tensor import Tensor
 from .hooks import POST, PRE, RemovableHandle, add_hook, call_with_hooks
 from .parameter import Parameter
@@ -270,10 +271,13 @@ class Module:
         """Evaluation mode: Dropout is the identity, BatchNorm uses its running statistics."""
         return self.train(False)
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``.grad = None``, PyTorch's default)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient: ``.grad = None`` (PyTorch's default), or
+        zeros with ``set_to_none=False``."""
+        if _state["recorder"] is not None:   # cr.compile is recording this step
+            _state["recorder"].on_zero_grad(self, set_to_none)
         for p in self.parameters():
-            p.grad = None
+            clear_grad(p, set_to_none)
 
     def to(self, dtype) -> "Module":
         """Cast every floating parameter and buffer to dtype in place (e.g. float64 for

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from ..autograd import clear_grad
 from ..grad_mode import _state, enable_grad
 from ..tensor import Tensor
 
@@ -129,15 +130,7 @@ class Optimizer:
             _state["recorder"].on_zero_grad(self, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                elif g.is_leaf and g.data.flags.writeable:
-                    g.data.fill(0)
-                else:   # a gradient with a graph (create_graph=True) or a read-only view
-                    p.grad = Tensor(np.zeros_like(p.data))
+                clear_grad(p, set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """Update every parameter that has a gradient, once.

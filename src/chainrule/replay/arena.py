@@ -111,6 +111,8 @@ class Arena:
         """One optimizer step over the group, as ``optimizer.step()`` would take it."""
         opt, group = self.optimizer, self.group
         if self.state is not None:
+            for key in self.scalars:       # (an eager step in between may have moved them)
+                self.state[key] = self.states[0][key]
             opt._update(group, [self.values], [self.grads], [self.state])
             for key in self.scalars:       # (a step counter: every parameter's copy)
                 value = self.state[key]

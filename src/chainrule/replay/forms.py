@@ -7,7 +7,9 @@ A form has two builders, both called once, at record time:
   view of an input and needs no work (a reshape);
 * ``backward(node, g, dests)`` returns the function that writes the gradient of each
   input into ``dests[i]`` (a buffer, or None where no gradient is wanted), given the
-  upstream gradient in the buffer ``g``.
+  upstream gradient in the buffer ``g`` (or None when there is nothing to do);
+* optionally ``passes(node)``: for each input, whether its gradient is g unchanged, so
+  that the program may give it g's buffer instead of a copy.
 
 Each form computes what the eager op computes, with the same NumPy calls in the same
 order, so a replayed step gives the eager step's numbers to the last bit; where it can it
@@ -51,6 +53,7 @@ class Generic:
 
     def __init__(self, ufunc=None, method=None):
         self.ufunc, self.method = ufunc, method
+        self.late_inputs = ufunc is not None    # (see Linear)
 
     def forward(self, node: Node):
         ufunc, out, ins = self.ufunc, node.out, node.inputs
@@ -90,38 +93,72 @@ class View(Generic):
         return x.reshape(node.out.shape)
 
 
+class Add(Generic):
+    """a + b. Where an input has the output's shape its gradient is g itself: the program
+    hands the input g's buffer (``passes``, one input per node) and the form copies g to
+    the others; with broadcasting the op's rule sums g down."""
+
+    def __init__(self):
+        super().__init__(np.add)
+
+    def passes(self, node: Node) -> list:
+        return [a.shape == node.out.shape for a in node.inputs]
+
+    def backward(self, node: Node, g: np.ndarray, dests: list):
+        if not all(self.passes(node)):
+            return Generic.backward(self, node, g, dests)
+        copies = [d for d in dests if d is not None]
+        if not copies:
+            return None
+        if len(copies) == 1:
+            dest = copies[0]
+            return lambda: np.copyto(dest, g)
+        return lambda: [np.copyto(d, g) for d in copies]
+
+
+class Cast(Generic):
+    """astype: the values copied into the output's dtype (what ndarray.astype does)."""
+
+    def forward(self, node: Node):
+        x, out = node.inputs[0], node.out
+        return lambda: np.copyto(out, x, casting="unsafe")
+
+
 # --------------------------------------------------------------- written-out forms
 class Linear:
     """x @ W + b into the output buffer; dX = G W^T, dW = X^T G, db = G summed over rows."""
 
+    late_inputs = True    # reads node.inputs[0] when it runs: a step's input is not copied
+
     def forward(self, node: Node):
         out, ins = node.out, node.inputs
-        x, w = ins[0], ins[1]
-        if x.ndim != 2:
-            raise Unreplayable(f"linear on an input of shape {x.shape} (forms exist for "
-                               "batches of rows only)")
+        w = ins[1]
+        if ins[0].ndim != 2:
+            raise Unreplayable(f"linear on an input of shape {ins[0].shape} (forms exist "
+                               "for batches of rows only)")
         if len(ins) == 2:
-            return lambda: np.matmul(x, w, out=out)
+            return lambda: np.matmul(ins[0], w, out=out)
         b = ins[2]
 
         def step():
-            np.matmul(x, w, out=out)
+            np.matmul(ins[0], w, out=out)
             np.add(out, b, out=out)
         return step
 
     def backward(self, node: Node, g: np.ndarray, dests: list):
-        x, w = node.inputs[0], node.inputs[1]
+        ins = node.inputs
+        wt = ins[1].T
         dx, dw = dests[0], dests[1]
         db = dests[2] if len(dests) == 3 else None
-        wt, xt = w.T, x.T
-        calls = []
-        if dx is not None:
-            calls.append(lambda: np.matmul(g, wt, out=dx))
-        if dw is not None:
-            calls.append(lambda: np.matmul(xt, g, out=dw))
-        if db is not None:
-            calls.append(lambda: np.add.reduce(g, axis=0, out=db))
-        return _sequence(calls)
+
+        def step():
+            if dx is not None:
+                np.matmul(g, wt, out=dx)
+            if dw is not None:
+                np.matmul(ins[0].T, g, out=dw)
+            if db is not None:
+                np.add.reduce(g, axis=0, out=db)
+        return step
 
 
 class Sigmoid:
@@ -204,6 +241,8 @@ class FusedLoss:
     """The fused losses of ``nn/losses.py``: the per-element values from the same function
     the eager op calls, reduced as there; the backward is the op's rule."""
 
+    late_inputs = True
+
     def forward(self, node: Node):
         values, reduction = node.attrs["values"], node.attrs["reduction"]
         ins, out = node.inputs, node.out
@@ -247,16 +286,6 @@ class CrossEntropy:
         return step
 
 
-def _sequence(calls: list):
-    if len(calls) == 1:
-        return calls[0]
-
-    def step():
-        for call in calls:
-            call()
-    return step
-
-
 FORMS = {
     "linear": Linear(),
     "sigmoid": Sigmoid(),
@@ -266,7 +295,7 @@ FORMS = {
     "binary_cross_entropy_with_logits": FusedLoss(),
     "binary_cross_entropy": FusedLoss(),
     "cross_entropy": CrossEntropy(),
-    "add": Generic(np.add),
+    "add": Add(),
     "sub": Generic(np.subtract),
     "mul": Generic(np.multiply),
     "div": Generic(np.divide),
@@ -274,6 +303,7 @@ FORMS = {
     "exp": Generic(np.exp),
     "sum": Generic(method="sum"),
     "mean": Generic(method="mean"),
+    "astype": Cast(),
     "reshape": View(),
     "flatten": View(),
     "squeeze": View(),

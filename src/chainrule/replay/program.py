@@ -22,6 +22,10 @@ class Program:
     def __init__(self, rec, inputs: tuple, returned, arenas: dict) -> None:
         self.input_bufs = [np.empty_like(t.data) for t in inputs]
         self._values = {id(t): buf for t, buf in zip(inputs, self.input_bufs)}
+        self._input_of = {id(t): k for k, t in enumerate(inputs)}
+        # where each input is read: (node.inputs list, position), or None once something
+        # reads its buffer at build time (then each call copies the input into it)
+        self._uses: list = [[] for _ in inputs]
         self._nodes: dict = {}        # id(output tensor) -> (Node, form, parent tensors)
         self._arenas = arenas
         self.steps: list = []
@@ -37,7 +41,9 @@ class Program:
             else:   # zero_grad, exactly as eager (it also serves parameters not replayed)
                 self.steps.append(_zero_grad(event[1], event[2]))
         self._returned = self._result_of(returned)
-        del self._values, self._nodes
+        self._copied = [k for k, uses in enumerate(self._uses) if uses is None]
+        self._rebound = [(k, uses) for k, uses in enumerate(self._uses) if uses]
+        del self._values, self._nodes, self._uses, self._input_of
 
     # ------------------------------------------------------------------ values
     def _array(self, t) -> np.ndarray:
@@ -45,6 +51,9 @@ class Program:
         (a parameter's arena view, or a constant frozen at record time)."""
         if not isinstance(t, Tensor):
             return np.asarray(t)
+        k = self._input_of.get(id(t))
+        if k is not None:
+            self._uses[k] = None
         a = self._values.get(id(t))
         if a is None:
             if t._backward is not None:
@@ -58,7 +67,9 @@ class Program:
         form = FORMS.get(ev.op)
         if form is None:
             raise Unreplayable(f"{ev.op} has no replay form (see replay/forms.py)")
-        inputs = [self._array(p) for p in ev.parents]
+        late = getattr(form, "late_inputs", False)
+        inputs = [self._values[id(p)] if late and id(p) in self._input_of else self._array(p)
+                  for p in ev.parents]
         attrs = dict(ev.attrs or {})
         if "labels" in attrs:
             attrs["labels"] = self._array(attrs["labels"])
@@ -69,6 +80,11 @@ class Program:
         else:
             node = Node(ev.op, inputs, np.empty_like(ev.out.data), attrs, ev.rule, needs)
             self.steps.append(form.forward(node))
+            if late:
+                for position, p in enumerate(ev.parents):
+                    k = self._input_of.get(id(p))
+                    if k is not None and self._uses[k] is not None:
+                        self._uses[k].append((node.inputs, position))
         self._values[id(ev.out)] = node.out
         self._nodes[id(ev.out)] = (node, form, ev.parents)
 
@@ -108,12 +124,20 @@ class Program:
             if t._backward is None or id(t) not in reached:
                 continue
             node, form, parents = nodes[id(t)]
-            dests, adds = [], []
-            for p, need in zip(parents, node.needs):
+            passes = form.passes(node) if hasattr(form, "passes") else [False] * len(parents)
+            dests, adds, aliased = [], [], False
+            for p, need, passing in zip(parents, node.needs, passes):
                 if not need:
                     dests.append(None)
                     continue
                 reached.add(id(p))
+                if passing and not aliased and assign[id(p)] and p._backward is not None:
+                    # p's gradient is t's: share the buffer (one input only, so no later
+                    # accumulation into p can change what another input still reads)
+                    grads[id(p)] = grads[id(t)]
+                    assign[id(p)], aliased = False, True
+                    dests.append(None)
+                    continue
                 target = grads[id(p)]
                 if assign[id(p)]:
                     dests.append(target)
@@ -122,7 +146,9 @@ class Program:
                     scratch = np.empty_like(target)
                     dests.append(scratch)
                     adds.append((target, scratch))
-            steps.append(form.backward(node, grads[id(t)], dests))
+            step = form.backward(node, grads[id(t)], dests)
+            if step is not None:
+                steps.append(step)
             steps.extend(_adder(target, scratch) for target, scratch in adds)
         adopted = []          # parameters whose .grad the pass wrote straight into
         for leaf in leaves:
@@ -160,8 +186,12 @@ class Program:
         return all(a.owns() for a in self._stepped)
 
     def run(self, tensors: tuple):
-        for buf, t in zip(self.input_bufs, tensors):
-            np.copyto(buf, t.data)
+        for k in self._copied:
+            np.copyto(self.input_bufs[k], tensors[k].data)
+        for k, uses in self._rebound:   # read where they are: no copy
+            data = tensors[k].data
+            for inputs, position in uses:
+                inputs[position] = data
         # (sigmoid's e**-x is inf below the exponent range, its value 0: not an error)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             for step in self.steps:
@@ -176,12 +206,18 @@ def _zeroed_before(events: list, index: int, p) -> bool:
     n = len(events)
     for k in range(1, n + 1):
         event = events[(index - k) % n]
-        if event[0] == "zero_grad" and any(p is q for g in event[1].param_groups
-                                           for q in g["params"]):
+        if event[0] == "zero_grad" and any(p is q for q in _params_of(event[1])):
             return True
         if event[0] == "backward" and any(p is q for q in event[1]):
             return False
     return False
+
+
+def _params_of(owner) -> list:
+    """The parameters an optimizer or a module clears in zero_grad."""
+    if hasattr(owner, "param_groups"):
+        return [q for g in owner.param_groups for q in g["params"]]
+    return list(owner.parameters())
 
 
 def _arena_params(rec, arenas: dict) -> list:
@@ -216,8 +252,10 @@ def build_arenas(rec, arenas: dict) -> dict:
     return arenas
 
 
-def _zero_grad(optimizer, set_to_none: bool):
-    return lambda: optimizer.zero_grad(set_to_none)
+def _zero_grad(owner, set_to_none: bool):
+    """An optimizer's or a module's zero_grad, as eager (it also clears what the replay does
+    not write)."""
+    return lambda: owner.zero_grad(set_to_none)
 
 
 def _adder(target: np.ndarray, scratch: np.ndarray):

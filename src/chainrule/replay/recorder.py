@@ -23,7 +23,8 @@ class OpEvent:
 class Recorder:
     def __init__(self) -> None:
         self.events: list = []       # ("op", OpEvent) | ("backward", order, seeds)
-                                     # | ("step", optimizer, params) | ("zero_grad", optimizer, to_none)
+                                     # | ("step", optimizer, params)
+                                     # | ("zero_grad", optimizer or module, set_to_none)
         self.modules: dict = {}      # id -> module called in the step (their train/eval mode)
         self.reason: str | None = None
         self._draws = 0              # generator draws not yet claimed by an op
