@@ -38,7 +38,7 @@ from .data import datasets  # noqa: E402
 from . import optim  # noqa: E402
 from . import replay  # noqa: E402
 # cr.compile (left out of __all__: a star import must not shadow the builtin)
-from .replay import compile  # noqa: E402,A001
+from .replay import compile  # noqa: E402,A001,F401
 from . import train  # noqa: E402
 from .checkpoint import load, save  # noqa: E402
 from . import inspect  # noqa: E402
@@ -59,5 +59,5 @@ __all__ = [
     "reshape", "transpose", "permute", "squeeze", "unsqueeze", "concat", "cat", "stack",
     "where", "clip", "clamp", "maximum", "minimum", "sigmoid", "tanh", "relu", "leaky_relu",
     "softmax", "log_softmax", "softplus", "logsumexp", "matmul", "nn", "data", "datasets", "optim", "train", "save", "load",
-    "inspect", "expr", "descend", "lab", "__version__",
+    "inspect", "expr", "descend", "lab", "replay", "__version__",
 ]
