@@ -34,11 +34,14 @@ class Node:
     """One recorded op as the forms see it: its name, the arrays of its inputs (buffers or
     constants), its output buffer, what the op passed as ``replay=`` and its rule."""
 
-    __slots__ = ("op", "inputs", "out", "attrs", "rule", "needs", "saved")
+    __slots__ = ("op", "inputs", "out", "attrs", "rule", "needs", "saved", "temp")
 
-    def __init__(self, op, inputs, out, attrs, rule, needs):
+    def __init__(self, op, inputs, out, attrs, rule, needs, temp=None):
         self.op, self.inputs, self.out, self.attrs = op, inputs, out, attrs or {}
         self.rule, self.needs, self.saved = rule, needs, {}
+        # temp(shape, dtype): a scratch array shared by every step (its contents last only
+        # while one step runs)
+        self.temp = temp or (lambda shape, dtype: np.empty(shape, dtype))
 
 
 def write_into(dest: np.ndarray, value) -> None:
@@ -178,7 +181,7 @@ class Sigmoid:
 
     def backward(self, node: Node, g: np.ndarray, dests: list):
         out, dest = node.out, dests[0]
-        scratch = np.empty_like(out)
+        scratch = node.temp(out.shape, out.dtype)
 
         def step():
             np.multiply(g, out, out=dest)
@@ -194,7 +197,7 @@ class Tanh:
 
     def backward(self, node: Node, g: np.ndarray, dests: list):
         out, dest = node.out, dests[0]
-        scratch = np.empty_like(out)
+        scratch = node.temp(out.shape, out.dtype)
 
         def step():   # g * (1 - out * out)
             np.multiply(out, out, out=scratch)
@@ -210,7 +213,7 @@ class ReLU:
 
     def backward(self, node: Node, g: np.ndarray, dests: list):
         out, dest = node.out, dests[0]
-        mask = np.empty(out.shape, bool)
+        mask = node.temp(out.shape, np.dtype(bool))
 
         def step():   # g * ~(out <= 0): NaN passes g, as the eager rule
             np.less_equal(out, 0, out=mask)
