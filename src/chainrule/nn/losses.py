@@ -277,12 +277,14 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
                           "reduction": reduction})
 
 
-def cross_entropy_parts(x: np.ndarray, labels: np.ndarray) -> tuple:
+def cross_entropy_parts(x: np.ndarray, labels: np.ndarray, rows=None) -> tuple:
     """z = x shifted by its row maxima, log_norm = log sum e**z per row (N, 1), and the
-    per-row losses log_norm - z[label]: softmax(x) = e**(z - log_norm)."""
-    z = x - x.max(axis=1, keepdims=True)
-    log_norm = np.log(np.exp(z).sum(axis=1, keepdims=True))
-    losses = (log_norm[:, 0] - z[np.arange(x.shape[0]), labels]).astype(x.dtype, copy=False)
+    per-row losses log_norm - z[label]: softmax(x) = e**(z - log_norm). (The ufuncs' own
+    reduce, not ndarray.max / .sum: the same numbers without their Python layer.)"""
+    z = x - np.maximum.reduce(x, axis=1, keepdims=True)
+    log_norm = np.log(np.add.reduce(np.exp(z), axis=1, keepdims=True))
+    rows = np.arange(x.shape[0]) if rows is None else rows
+    losses = (log_norm[:, 0] - z[rows, labels]).astype(x.dtype, copy=False)
     return z, log_norm, losses
 
 

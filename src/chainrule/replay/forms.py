@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.dropout import dropout_mask
-from ..nn.losses import cross_entropy_parts, one_hot
+from ..nn.losses import cross_entropy_parts
 from ..ops.xp import NUMPY
 
 __all__ = ["FORMS", "Node"]
@@ -266,9 +266,10 @@ class CrossEntropy:
     def forward(self, node: Node):
         x, labels, out = node.inputs[0], node.attrs["labels"], node.out
         reduction, saved = node.attrs["reduction"], node.saved
+        rows = saved["rows"] = np.arange(x.shape[0])
 
         def step():
-            z, log_norm, losses = cross_entropy_parts(x, labels)
+            z, log_norm, losses = cross_entropy_parts(x, labels, rows)
             saved["z"], saved["log_norm"] = z, log_norm
             out[...] = losses if reduction == "none" else (
                 losses.sum() if reduction == "sum" else losses.mean())
@@ -279,12 +280,14 @@ class CrossEntropy:
         saved, reduction = node.saved, node.attrs["reduction"]
         scale = 1.0 / x.shape[0] if reduction == "mean" and x.shape[0] else 1.0
 
+        rows = saved["rows"]
+
         def step():
             gs = g * scale if scale != 1.0 else g
             if gs.ndim < 2:   # (reduction='none': one upstream value per row)
                 gs = gs.reshape(gs.shape + (1,) * (2 - gs.ndim))
-            local = np.exp(saved["z"] - saved["log_norm"]) - one_hot(labels, x.shape[1],
-                                                                      x.dtype)
+            local = np.exp(saved["z"] - saved["log_norm"])
+            local[rows, labels] -= 1      # - onehot(labels): the same numbers, no zeros
             np.multiply(gs, local, out=dest)
         return step
 
