@@ -9,7 +9,10 @@ A form has two builders, both called once, at record time:
   input into ``dests[i]`` (a buffer, or None where no gradient is wanted), given the
   upstream gradient in the buffer ``g`` (or None when there is nothing to do);
 * optionally ``passes(node)``: for each input, whether its gradient is g unchanged, so
-  that the program may give it g's buffer instead of a copy.
+  that the program may give it g's buffer instead of a copy;
+* ``reads``: what the backward reads besides g (``"inputs"``, ``"x"`` for the first input
+  only, ``"out"``), so that the program can hand a buffer nobody reads any more to a later
+  value (a form that says nothing is assumed to read everything).
 
 Each form computes what the eager op computes, with the same NumPy calls in the same
 order, so a replayed step gives the eager step's numbers to the last bit; where it can it
@@ -51,8 +54,10 @@ def write_into(dest: np.ndarray, value) -> None:
 
 # ---------------------------------------------------------------- the generic form
 class Generic:
-    """Ops whose forward is one ufunc (or a method named in ``METHODS``) and whose rule
-    reads only its arguments: the rule itself is the backward."""
+    """Ops whose forward is one ufunc (or an ndarray reduction, ``method``: sum, mean) and
+    whose rule reads only its arguments: the rule itself is the backward."""
+
+    reads = ("inputs", "out")    # the op's rule may read any of them
 
     def __init__(self, ufunc=None, method=None):
         self.ufunc, self.method = ufunc, method
@@ -101,6 +106,8 @@ class Add(Generic):
     hands the input g's buffer (``passes``, one input per node) and the form copies g to
     the others; with broadcasting the op's rule sums g down."""
 
+    reads = ()    # (with broadcasting the rule reads the inputs' shapes only)
+
     def __init__(self):
         super().__init__(np.add)
 
@@ -132,6 +139,7 @@ class Linear:
     """x @ W + b into the output buffer; dX = G W^T, dW = X^T G, db = G summed over rows."""
 
     late_inputs = True    # reads node.inputs[0] when it runs: a step's input is not copied
+    reads = ("x",)
 
     def forward(self, node: Node):
         out, ins = node.out, node.inputs
@@ -169,6 +177,8 @@ class Sigmoid:
     (Below the dtype's exponent range e**-x is inf and the output 0, not the denormal the
     eager op keeps; ``Program.run`` silences that overflow.)"""
 
+    reads = ("out",)
+
     def forward(self, node: Node):
         x, out = node.inputs[0], node.out
 
@@ -191,6 +201,8 @@ class Sigmoid:
 
 
 class Tanh:
+    reads = ("out",)
+
     def forward(self, node: Node):
         x, out = node.inputs[0], node.out
         return lambda: np.tanh(x, out=out)
@@ -207,6 +219,8 @@ class Tanh:
 
 
 class ReLU:
+    reads = ("out",)
+
     def forward(self, node: Node):
         x, out = node.inputs[0], node.out
         return lambda: np.maximum(x, 0, out=out)
@@ -225,6 +239,8 @@ class ReLU:
 class Dropout:
     """A fresh mask each replay, drawn as the eager op draws it (same generator, same
     order), so a replayed run sees the masks an eager run would."""
+
+    reads = ()   # (what it needs, it saved in the forward)
 
     def forward(self, node: Node):
         x, out, p = node.inputs[0], node.out, node.attrs["p"]
@@ -262,6 +278,8 @@ class FusedLoss:
 class CrossEntropy:
     """Softmax cross-entropy against the labels of this call (an input of the step); the
     backward reuses the forward's shifted logits, as the eager op's plain pass does."""
+
+    reads = ()   # (what it needs, it saved in the forward)
 
     def forward(self, node: Node):
         x, labels, out = node.inputs[0], node.attrs["labels"], node.out

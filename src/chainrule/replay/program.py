@@ -32,16 +32,25 @@ class Program:
         self._stepped = _arena_params(rec, arenas)
         self._pool = Pool()
         self._temps: dict = {}
+        # Buffer reuse: when each value is read for the last time (a count of the steps as
+        # they are built), and the op outputs whose buffers came from the pool.
+        self._last = last_reads(rec.events, returned)
+        self._clock = 0
+        self._expiring: dict = {}     # clock -> buffers to give back once that step is built
         for index, event in enumerate(rec.events):
             kind = event[0]
             if kind == "op":
+                self._tick()
                 self._op(event[1])
             elif kind == "backward":
                 self._backward(rec.events, index)
             elif kind == "step":
+                self._tick()
                 self.steps.extend(a.update for a in arenas_of(arenas, event[1]))
             else:   # zero_grad, exactly as eager (it also serves parameters not replayed)
+                self._tick()
                 self.steps.append(_zero_grad(event[1], event[2]))
+        self._tick()
         self._returned = self._result_of(returned)
         self._copied = [k for k, uses in enumerate(self._uses) if uses is None]
         self._rebound = [(k, uses) for k, uses in enumerate(self._uses) if uses]
@@ -80,8 +89,9 @@ class Program:
             out = form.view(Node(ev.op, inputs, ev.out.data, attrs, ev.rule, needs), inputs[0])
             node = Node(ev.op, inputs, out, attrs, ev.rule, needs, self._temp)
         else:
-            node = Node(ev.op, inputs, np.empty_like(ev.out.data), attrs, ev.rule, needs,
-                        self._temp)
+            out = self._pool.take(ev.out.data)
+            self._expiring.setdefault(self._last.get(id(ev.out), self._clock), []).append(out)
+            node = Node(ev.op, inputs, out, attrs, ev.rule, needs, self._temp)
             self.steps.append(form.forward(node))
             if late:
                 for position, p in enumerate(ev.parents):
@@ -90,6 +100,12 @@ class Program:
                         self._uses[k].append((node.inputs, position))
         self._values[id(ev.out)] = node.out
         self._nodes[id(ev.out)] = (node, form, ev.parents)
+
+    def _tick(self) -> None:
+        """One more step built: the buffers whose last reader it was go back to the pool."""
+        for buf in self._expiring.pop(self._clock, ()):
+            self._pool.give(buf)
+        self._clock += 1
 
     def _temp(self, shape: tuple, dtype) -> np.ndarray:
         key = (tuple(shape), np.dtype(dtype))
@@ -133,8 +149,11 @@ class Program:
             value = np.asarray(seed)
             steps.append(lambda buf=buf, value=value: np.copyto(buf, value))
         for t in reversed(order):
-            if t._backward is None or id(t) not in grads:
-                continue                     # a leaf, or no gradient reaches it
+            if t._backward is None:
+                continue                     # a leaf
+            self._tick()
+            if id(t) not in grads:
+                continue                     # no gradient reaches it
             node, form, parents = nodes[id(t)]
             g = grads[id(t)]
             passes = form.passes(node) if hasattr(form, "passes") else [False] * len(parents)
@@ -243,6 +262,58 @@ def _zeroed_before(events: list, index: int, p) -> bool:
         if event[0] == "backward" and any(p is q for q in event[1]):
             return False
     return False
+
+
+def last_reads(events: list, returned) -> dict:
+    """id(tensor) -> the count of the step that reads it last, counting steps as
+    ``Program`` builds them: one per op, per zero_grad and per optimizer step, one per node
+    of a backward pass (in its order). Views extend their base's life; what the step
+    returns is read after everything."""
+    last: dict = {}
+    views: list = []
+    clock = 0
+    for event in events:
+        clock += 1
+        if event[0] == "op":
+            ev = event[1]
+            for p in ev.parents:
+                last[id(p)] = clock
+            labels = (ev.attrs or {}).get("labels")
+            if isinstance(labels, Tensor):
+                last[id(labels)] = clock
+            last.setdefault(id(ev.out), clock)
+            if isinstance(FORMS.get(ev.op), View):
+                views.append((ev.out, ev.parents[0]))
+        elif event[0] == "backward":
+            clock -= 1
+            forms = {id(e.out): e for kind, *rest in events if kind == "op" for e in rest}
+            for t in reversed(event[1]):
+                if t._backward is None:
+                    continue
+                clock += 1
+                ev = forms.get(id(t))
+                if ev is None:
+                    continue
+                reads = getattr(FORMS.get(ev.op), "reads", ("inputs", "out"))
+                if "out" in reads:
+                    last[id(t)] = clock
+                readers = ev.parents if "inputs" in reads else \
+                    ev.parents[:1] if "x" in reads else ()
+                for p in readers:
+                    last[id(p)] = clock
+    for view, base in reversed(views):      # a view lives as long as its base
+        last[id(base)] = max(last.get(id(base), 0), last.get(id(view), 0))
+    for t in _tensors_in(returned):
+        last[id(t)] = float("inf")
+    return last
+
+
+def _tensors_in(returned) -> list:
+    if isinstance(returned, Tensor):
+        return [returned]
+    if isinstance(returned, (tuple, list)):
+        return [t for r in returned for t in _tensors_in(r)]
+    return []
 
 
 def _params_of(owner) -> list:
