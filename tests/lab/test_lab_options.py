@@ -17,6 +17,8 @@ NAN, INF = float("nan"), float("inf")
 # At least one refused value per experiment (the three examples first), with the
 # message's end: the option, the accepted range and the value received.
 BAD = [
+    ("chain-product", {"layers": 1}, "layers must be an int in [2, 1000], got 1"),
+    ("backprop-matrix", {"samples": 1}, "samples must be an int in [2, 100000], got 1"),
     ("sigmoid-bound", {"x_max": NAN}, "x_max must be a number in (0, 1000], got nan"),
     ("sigmoid-bound", {"x_max": -1.0}, "x_max must be a number in (0, 1000], got -1.0"),
     ("losses", {"target_accuracy": 2.0}, "target_accuracy must be a number in (0, 1], got 2.0"),

@@ -15,8 +15,9 @@ import pytest
 import chainrule.lab as lab
 from chainrule.lab import Failure, LabRunError, Result
 
-ISSUE_ORDER = ["sigmoid-bound", "vanishing", "skip", "degradation", "shortcuts", "losses",
-               "learning-rate", "optimizers", "batching", "dying-relu"]
+ISSUE_ORDER = ["sigmoid-bound", "vanishing", "chain-product", "backprop-matrix", "skip",
+               "degradation", "shortcuts", "losses", "learning-rate", "optimizers", "batching",
+               "dying-relu"]
 
 
 def fake_module(name: str = "fake-exp", fail: bool = False) -> types.ModuleType:

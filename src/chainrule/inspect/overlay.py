@@ -16,6 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..i18n import _
 from .plots import base_range, steps_taken, evaluate_on_grid, figure_class
 
 __all__ = ["overlay_figure", "PATH_COLORS"]
@@ -87,9 +88,9 @@ def _markers(ax, trajectories, points) -> None:
         ax.plot(*pts, marker="s", mfc="none", mec="black", mew=1.6, ms=10, ls="none",
                 zorder=7)
     ax.plot([], [], marker="s", mfc="none", mec="black", mew=1.6, ms=9, ls="none",
-            label="start")
+            label=_("start"))
     ax.plot([], [], marker="*", color="white", mec="black", ms=12, ls="none",
-            label="end (the path's colour)")
+            label=_("end (the path's colour)"))
 
 
 def _limits(trajectories) -> np.ndarray:

@@ -22,6 +22,7 @@ from ..display import MatplotlibMissing, figure_class
 from ..grad_mode import no_grad
 from ..tensor import Tensor
 from .. import fileio as _files
+from ..i18n import N_, _
 
 __all__ = ["ACTIVATION_COLOURS", "descent_figure", "plot_gradient_norms", "plot_history", "loss_axes", "save_figure",
            "evaluate_on_grid", "figure_class", "MatplotlibMissing"]
@@ -213,7 +214,7 @@ def _point(x) -> str:
 # -------------------------------------------------------------- gradient flow
 def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title: str | None =
                         None, colors: Sequence | None = None, layer_names: Sequence[str] | None
-                        = None, ylabel: str = "‖∂L/∂W‖ (log scale)"):
+                        = None, ylabel: str = N_("‖∂L/∂W‖ (log scale)")):
     """Several gradient-norm profiles on one log-scale figure: ``{label: [norm of layer 1,
     layer 2, ...]}``, e.g. one network per activation. The x axis is the layer, 1 = next to
     the input. A norm of exactly 0 (a gradient that underflowed) cannot sit on a log axis: it
@@ -247,12 +248,12 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
         if zeros.size:
             ax.plot(zeros, np.full(zeros.size, 0.02), "v", ms=7, color=color,
                     transform=bottom, clip_on=False,
-                    label=None if zero_labelled else "exactly 0 (underflow)")
+                    label=None if zero_labelled else _("exactly 0 (underflow)"))
             zero_labelled = True
     if any_positive:
         ax.set_yscale("log")
-    ax.set_xlabel("layer (1 = next to the input)")
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(_("layer (1 = next to the input)"))
+    ax.set_ylabel(_(ylabel))        # the default's translation; a caller's own text as given
     if layer_names is not None and len(layer_names) <= 16:
         ax.set_xticks(np.arange(1, len(layer_names) + 1))
     elif longest <= 16:
@@ -271,16 +272,16 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
     return fig
 
 
-def loss_axes(ax, heading: str, ylabel: str | None = "training loss, BCE (log scale)",
+def loss_axes(ax, heading: str, ylabel: str | None = N_("training loss, BCE (log scale)"),
               **legend) -> None:
     """The lab's loss-per-epoch axes: log scale, labels, grid, legend (``legend`` holds
     keyword arguments for it; font size 9 unless given)."""
     from matplotlib.ticker import MaxNLocator
     ax.set_yscale("log")
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(_("epoch"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))     # no epoch 1.5
     if ylabel:
-        ax.set_ylabel(ylabel)
+        ax.set_ylabel(_(ylabel))    # the default's translation; a caller's own text as given
     ax.set_title(heading)
     ax.grid(alpha=0.3, which="both")
     ax.legend(**{"fontsize": 9, **legend})

@@ -4,8 +4,8 @@ conclusion computed from them), ``conclude(numbers) -> str`` and ``plot(result) 
 of matplotlib figures, plus ``TINY``: parameters for a seconds-long smoke run.
 
 >>> import chainrule as cr
->>> cr.lab.names()[:3]
-['sigmoid-bound', 'vanishing', 'skip']
+>>> cr.lab.names()[:2]
+['sigmoid-bound', 'vanishing']
 >>> result = cr.lab.run("sigmoid-bound", quick=True, figures=False)   # doctest: +SKIP
 >>> print(result.conclusion)                                            # doctest: +SKIP
 
@@ -37,8 +37,9 @@ __all__ = ["Result", "Failure", "LabRunError", "names", "get", "title", "paramet
 
 # The issue's order, which is also the report's: the bound, the symptom, the cures, then
 # the training choices around them.
-_ORDER = ("sigmoid-bound", "vanishing", "skip", "degradation", "shortcuts", "losses",
-          "learning-rate", "optimizers", "batching", "dying-relu")
+_ORDER = ("sigmoid-bound", "vanishing", "chain-product", "backprop-matrix", "skip",
+          "degradation", "shortcuts", "losses", "learning-rate", "optimizers", "batching",
+          "dying-relu")
 REGISTRY: dict[str, str] = {name: f"{__name__}.{name.replace('-', '_')}" for name in _ORDER}
 """Experiment name -> the module that implements it (imported lazily)."""
 

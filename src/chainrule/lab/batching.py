@@ -35,7 +35,7 @@ from ..random import manual_seed
 from ..inspect.plots import figure_class
 from .harness import recorded, train as train_model
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "batching"
 TITLE = "Batch, stochastic and mini-batch gradient descent: updates, speed and noise"
@@ -48,7 +48,7 @@ CAPTIONS = {   # figure id -> caption, shown under the figure in the report
 }
 TINY = dict(epochs=3)
 
-KINDS = ("batch", "mini-batch", "stochastic")
+KINDS = (N_("batch"), N_("mini-batch"), N_("stochastic"))   # _kind translates them
 # Accepted values of run()'s parameters (checked by cr.lab.run before any work).
 RANGES = {"epochs": "[1, inf)", "minibatch_size": "[1, inf)", "lr_batch": "(0, inf)",
           "lr_minibatch": "(0, inf)", "lr_stochastic": "(0, inf)", "width": "[1, inf)"}
@@ -129,7 +129,7 @@ def run(*, seed: int = 0, epochs: int = 40, minibatch_size: int = 32, lr_batch: 
     """Train the same network three ways for the same number of epochs."""
     if epochs < 1:
         raise ValueError(f"batching: epochs must be >= 1, got {epochs}")
-    X, _, y, _ = datasets.breast_cancer(split=True)
+    X, _X_test, y, _y_test = datasets.breast_cancer(split=True)
     y = y.reshape(-1, 1).astype(np.float32)
     setups = {"batch": (None, lr_batch), "mini-batch": (minibatch_size, lr_minibatch),
               "stochastic": (1, lr_stochastic)}
@@ -146,50 +146,65 @@ def run(*, seed: int = 0, epochs: int = 40, minibatch_size: int = 32, lr_batch: 
 
 # ------------------------------------------------------------------ conclusion
 def _secs(s) -> str:
-    return "never" if s is None else f"{s:.3g} s"
+    return _("never") if s is None else f"{s:.3g} s"
+
+
+def _kind(kind: str) -> str:
+    """"batch", "mini-batch" or "stochastic" in this run's language."""
+    return _(kind)
 
 
 def conclude(numbers: dict) -> str:
     runs, epochs = numbers["runs"], numbers["epochs"]
     b, m, s = (runs[k] for k in KINDS)
     parts = [
-        f"Same network, same start, {epochs} epochs each: batch GD made "
-        f"{b['updates_per_epoch']} update per epoch (lr {b['lr']:g}), mini-batch "
-        f"{m['updates_per_epoch']} (batch {m['batch_size']}, lr {m['lr']:g}), stochastic "
-        f"{s['updates_per_epoch']} (lr {s['lr']:g}).",
-        f"Final training loss: batch {b['final_loss']:.3g}, mini-batch {m['final_loss']:.3g}, "
-        f"stochastic {s['final_loss']:.3g}; training time {b['train_seconds']:.3g} s, "
-        f"{m['train_seconds']:.3g} s and {s['train_seconds']:.3g} s.",
+        _("Same network, same start, {epochs} epochs each: batch GD made "
+          "{batch_updates} update per epoch (lr {batch_lr:g}), mini-batch "
+          "{mini_updates} (batch {mini_size}, lr {mini_lr:g}), stochastic "
+          "{sgd_updates} (lr {sgd_lr:g}).").format(
+            epochs=epochs, batch_updates=b["updates_per_epoch"], batch_lr=b["lr"],
+            mini_updates=m["updates_per_epoch"], mini_size=m["batch_size"], mini_lr=m["lr"],
+            sgd_updates=s["updates_per_epoch"], sgd_lr=s["lr"]),
+        _("Final training loss: batch {batch:.3g}, mini-batch {mini:.3g}, "
+          "stochastic {sgd:.3g}; training time {batch_s:.3g} s, "
+          "{mini_s:.3g} s and {sgd_s:.3g} s.").format(
+            batch=b["final_loss"], mini=m["final_loss"], sgd=s["final_loss"],
+            batch_s=b["train_seconds"], mini_s=m["train_seconds"], sgd_s=s["train_seconds"]),
     ]
     per_epoch = min(KINDS, key=lambda k: runs[k]["final_loss"])
-    parts.append(
-        f"Per epoch, {per_epoch} got furthest. One update cost "
-        f"{1e3 * b['seconds_per_update']:.2g} ms on all {numbers['n_train']} samples, "
-        f"{1e3 * m['seconds_per_update']:.2g} ms on {m['batch_size']} and "
-        f"{1e3 * s['seconds_per_update']:.2g} ms on one: per sample, the big batch is far "
-        f"cheaper.")
+    parts.append(_(
+        "Per epoch, {kind} got furthest. One update cost {batch_ms:.2g} ms on all {n} samples, "
+        "{mini_ms:.2g} ms on {mini_size} and {sgd_ms:.2g} ms on one: per sample, the big "
+        "batch is far cheaper.").format(
+            kind=_kind(per_epoch), batch_ms=1e3 * b["seconds_per_update"], n=numbers["n_train"],
+            mini_ms=1e3 * m["seconds_per_update"], mini_size=m["batch_size"],
+            sgd_ms=1e3 * s["seconds_per_update"]))
     timed = {k: runs[k]["seconds_to_target"] for k in KINDS}
     fastest = min((k for k in KINDS if timed[k] is not None), key=lambda k: timed[k],
                   default=None)
     if fastest is not None:
-        parts.append(f"To reach loss {numbers['target_loss']:.3g} (the highest final loss) "
-                     f"took batch {_secs(timed['batch'])}, mini-batch "
-                     f"{_secs(timed['mini-batch'])}, stochastic {_secs(timed['stochastic'])} "
-                     f"of training: {fastest} was fastest in wall time.")
-    parts.append(
-        f"Noise of the loss each update saw (std around its moving average / mean; share of "
-        f"updates after which it rose): batch {b['relative_noise']:.2f} / "
-        f"{b['rising_fraction']:.0%}, mini-batch {m['relative_noise']:.2f} / "
-        f"{m['rising_fraction']:.0%}, stochastic {s['relative_noise']:.2f} / "
-        f"{s['rising_fraction']:.0%}.")
+        parts.append(_("To reach loss {target:.3g} (the highest final loss) took batch "
+                       "{batch}, mini-batch {mini}, stochastic {sgd} of training: {fastest} "
+                       "was fastest in wall time.").format(
+            target=numbers["target_loss"], batch=_secs(timed["batch"]),
+            mini=_secs(timed["mini-batch"]), sgd=_secs(timed["stochastic"]),
+            fastest=_kind(fastest)))
+    parts.append(_(
+        "Noise of the loss each update saw (std around its moving average / mean; share of "
+        "updates after which it rose): batch {batch_noise:.2f} / {batch_rise:.0%}, mini-batch "
+        "{mini_noise:.2f} / {mini_rise:.0%}, stochastic {sgd_noise:.2f} / "
+        "{sgd_rise:.0%}.").format(
+            batch_noise=b["relative_noise"], batch_rise=b["rising_fraction"],
+            mini_noise=m["relative_noise"], mini_rise=m["rising_fraction"],
+            sgd_noise=s["relative_noise"], sgd_rise=s["rising_fraction"]))
     ordered = b["relative_noise"] < m["relative_noise"] < s["relative_noise"]
     if ordered and s["relative_noise"] > 2 * max(b["relative_noise"], 1e-3):
-        parts.append("The smaller the batch, the noisier the curve, as the lectures say: "
-                     "stochastic GD's steps follow single samples, batch GD's follow the "
-                     "exact gradient.")
+        parts.append(_("The smaller the batch, the noisier the curve, as the lectures say: "
+                       "stochastic GD's steps follow single samples, batch GD's follow the "
+                       "exact gradient."))
     else:
-        parts.append("The expected ordering of noise (batch < mini-batch < stochastic) did "
-                     "not show in this run.")
+        parts.append(_("The expected ordering of noise (batch < mini-batch < stochastic) did "
+                       "not show in this run."))
     return " ".join(parts)
 
 
@@ -198,8 +213,9 @@ COLORS = {"batch": "#1565c0", "mini-batch": "#2e7d32", "stochastic": "#c62828"}
 
 
 def _label(kind: str, r: dict) -> str:
-    size = "all" if r["batch_size"] is None else r["batch_size"]
-    return f"{kind} (batch size {size}, lr {r['lr']:g})"
+    size = _("all") if r["batch_size"] is None else r["batch_size"]
+    return _("{kind} (batch size {size}, lr {lr:g})").format(kind=_kind(kind), size=size,
+                                                             lr=r["lr"])
 
 
 def plot(result: Result) -> dict:
@@ -215,20 +231,23 @@ def plot(result: Result) -> dict:
                       lw=2, marker="o", ms=2.5, label=_label(kind, r))
         t, loss = np.asarray(r["epoch_time"]), np.asarray(r["epoch_loss"])
         upe = r["updates_per_epoch"]
+        per_update = (_("{kind}: {updates} updates/epoch, {ms:.2g} ms/update") if upe != 1
+                      else _("{kind}: {updates} update/epoch, {ms:.2g} ms/update"))
         by_time.plot(t[t > 0], loss[t > 0], color=COLORS[kind], lw=2, marker="o", ms=2.5,
-                     label=f"{kind}: {upe} update{'s' if upe != 1 else ''}/epoch, "
-                           f"{1e3 * r['seconds_per_update']:.2g} ms/update")
-    by_epoch.set_xlabel("epoch")
+                     label=per_update.format(kind=_kind(kind), updates=upe,
+                                             ms=1e3 * r["seconds_per_update"]))
+    by_epoch.set_xlabel(_("epoch"))
     by_epoch.xaxis.get_major_locator().set_params(integer=True)
-    by_epoch.set_ylabel("loss on the whole training set (log scale)")
+    by_epoch.set_ylabel(_("loss on the whole training set (log scale)"))
     by_epoch.set_yscale("log")
-    by_epoch.set_title("Against epochs (the same data seen)")
+    by_epoch.set_title(_("Against epochs (the same data seen)"))
     by_epoch.legend(fontsize=8)
-    by_time.set_xlabel("training wall time, s (log scale)")
+    by_time.set_xlabel(_("training wall time, s (log scale)"))
     by_time.set_xscale("log")
-    by_time.set_title("Against wall time")
+    by_time.set_title(_("Against wall time"))
     by_time.legend(fontsize=8)
-    fig.suptitle(f"Breast cancer, MLP 30-16-16-1, {n['epochs']} epochs each, same start")
+    fig.suptitle(_("Breast cancer, MLP 30-16-16-1, {epochs} epochs each, same start").format(
+        epochs=n["epochs"]))
 
     fig_n = Figure(figsize=(11, 3.8), layout="constrained")
     axes = fig_n.subplots(1, 3, sharey=True)
@@ -238,14 +257,15 @@ def plot(result: Result) -> dict:
         x = np.arange(len(step)) / max(r["updates_per_epoch"], 1)   # before each update
         single = r["updates_per_epoch"] == 1
         ax.plot(x, np.maximum(step, 1e-8), color=COLORS[kind], lw=3 if single else 0.6,
-                alpha=0.8 if single else 0.5, label="loss each update saw")
+                alpha=0.8 if single else 0.5, label=_("loss each update saw"))
         ax.plot(np.arange(len(r["epoch_loss"])), r["epoch_loss"], color="k", lw=1.2, ls="--",
-                label="whole training set, after each epoch")
+                label=_("whole training set, after each epoch"))
         ax.set_yscale("log")
-        ax.set_xlabel("epoch")
-        ax.set_title(f"{kind}: noise {r['relative_noise']:.2f}, rises "
-                     f"{r['rising_fraction']:.0%}", fontsize=10)
-    axes[0].set_ylabel("loss (log scale)")
+        ax.set_xlabel(_("epoch"))
+        ax.set_title(_("{kind}: noise {noise:.2f}, rises {rises:.0%}").format(
+            kind=_kind(kind), noise=r["relative_noise"], rises=r["rising_fraction"]),
+            fontsize=10)
+    axes[0].set_ylabel(_("loss (log scale)"))
     axes[0].legend(fontsize=8, loc="lower left")
-    fig_n.suptitle("How noisy each kind of descent is: the loss of each update's batch")
+    fig_n.suptitle(_("How noisy each kind of descent is: the loss of each update's batch"))
     return {"loss": fig, "noise": fig_n}

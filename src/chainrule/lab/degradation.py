@@ -40,7 +40,7 @@ from ..tensor import Tensor
 from ..inspect.plots import figure_class
 from .harness import recorded, train
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "degradation"
 TITLE = ("The degradation problem: deeper plain networks train worse, residual networks "
@@ -143,22 +143,28 @@ def _clearly_higher(deep: float, shallow: float) -> bool:
 
 
 def _series(values: list) -> str:
-    return ", ".join("diverged" if math.isnan(v) else f"{v:.3g}" for v in values)
+    return ", ".join(_("diverged") if math.isnan(v) else f"{v:.3g}" for v in values)
 
 
 def _trend(kind: str, losses: list, depths: list) -> str:
+    """One clause on how ``kind``'s (already translated) losses change with depth."""
     first, last = losses[0], losses[-1]
     if any(math.isnan(v) for v in losses):
         bad = [d for d, v in zip(depths, losses) if math.isnan(v)]
-        return f"{kind}: diverged (NaN loss) at depth {', '.join(map(str, bad))}"
+        return _("{kind}: diverged (NaN loss) at depth {depths}").format(
+            kind=kind, depths=", ".join(map(str, bad)))
     ups = sum(b > a for a, b in zip(losses, losses[1:]))
-    shape = ("rising at every step" if ups == len(losses) - 1 else
-             f"rising in {ups} of {len(losses) - 1} steps")
+    shape = (_("rising at every step") if ups == len(losses) - 1 else
+             _("rising in {ups} of {steps} steps").format(ups=ups, steps=len(losses) - 1))
     if last > first:
-        return (f"{kind}: training loss rises from {first:.3g} at depth {depths[0]} to "
-                f"{last:.3g} at depth {depths[-1]} ({last / max(first, 1e-12):.1f}x, {shape})")
-    return (f"{kind}: training loss stays between {min(losses):.3g} and {max(losses):.3g} "
-            f"({first:.3g} at depth {depths[0]}, {last:.3g} at depth {depths[-1]})")
+        return _("{kind}: training loss rises from {first:.3g} at depth {first_depth} to "
+                 "{last:.3g} at depth {last_depth} ({factor:.1f}x, {shape})").format(
+            kind=kind, first=first, first_depth=depths[0], last=last, last_depth=depths[-1],
+            factor=last / max(first, 1e-12), shape=shape)
+    return _("{kind}: training loss stays between {low:.3g} and {high:.3g} "
+             "({first:.3g} at depth {first_depth}, {last:.3g} at depth {last_depth})").format(
+        kind=kind, low=min(losses), high=max(losses), first=first, first_depth=depths[0],
+        last=last, last_depth=depths[-1])
 
 
 def conclude(numbers: dict) -> str:
@@ -166,12 +172,17 @@ def conclude(numbers: dict) -> str:
     plain, res = _losses(numbers, "plain"), _losses(numbers, "residual")
     acc = {k: [numbers["runs"][k][str(d)]["test_accuracy"] for d in depths] for k in KINDS}
     seeds = numbers.get("seeds", 1)
-    over = f"median of {seeds} seeds, " if seeds > 1 else ""
+    setting = (_("median of {seeds} seeds, width {width}, {epochs} epochs on {dataset}")
+               if seeds > 1 else _("width {width}, {epochs} epochs on {dataset}")).format(
+        seeds=seeds, width=numbers["width"], epochs=numbers["epochs"],
+        dataset=numbers["dataset"])
     parts = [
-        f"Final training loss at depths {', '.join(map(str, depths))} ({over}width "
-        f"{numbers['width']}, {numbers['epochs']} epochs on {numbers['dataset']}): plain "
-        f"{_series(plain)}; residual {_series(res)}.",
-        _trend("Plain", plain, depths) + "; " + _trend("residual", res, depths) + ".",
+        _("Final training loss at depths {depths} ({setting}): plain {plain}; residual "
+          "{residual}.").format(depths=", ".join(map(str, depths)), setting=setting,
+                                plain=_series(plain), residual=_series(res)),
+        _("{plain_trend}; {residual_trend}.").format(
+            plain_trend=_trend(_("Plain"), plain, depths),
+            residual_trend=_trend(_("residual"), res, depths)),
     ]
     plain_degrades = _clearly_higher(plain[-1], plain[0])
     res_degrades = _clearly_higher(res[-1], res[0]) or any(math.isnan(v) for v in res)
@@ -179,26 +190,32 @@ def conclude(numbers: dict) -> str:
         agree = {k: sum(_clearly_higher(a, b) for a, b in zip(
             numbers["runs"][k][str(depths[-1])]["final_train_loss_per_seed"],
             numbers["runs"][k][str(depths[0])]["final_train_loss_per_seed"])) for k in KINDS}
-        parts.append(f"Seed by seed, depth {depths[-1]} ended clearly above depth {depths[0]} "
-                     f"in {agree['plain']} of {seeds} plain and {agree['residual']} of {seeds} "
-                     f"residual runs.")
+        parts.append(_("Seed by seed, depth {deep} ended clearly above depth {shallow} "
+                       "in {plain} of {seeds} plain and {residual} of {seeds} "
+                       "residual runs.").format(deep=depths[-1], shallow=depths[0],
+                                                plain=agree["plain"], seeds=seeds,
+                                                residual=agree["residual"]))
     if plain_degrades and not res_degrades:
-        parts.append("The degradation problem shows: the deeper plain networks fit their own "
-                     "training data worse, an optimisation failure rather than overfitting, "
-                     "and skip connections remove it.")
+        parts.append(_("The degradation problem shows: the deeper plain networks fit their own "
+                       "training data worse, an optimisation failure rather than overfitting, "
+                       "and skip connections remove it."))
     elif plain_degrades:
-        parts.append("The plain networks degrade with depth, but so do the residual ones: "
-                     "skip connections did not remove the degradation in this run.")
+        parts.append(_("The plain networks degrade with depth, but so do the residual ones: "
+                       "skip connections did not remove the degradation in this run."))
     else:
-        parts.append("The degradation problem did not show: the deepest plain network's "
-                     "training loss is not clearly above the shallowest's (it would need to "
-                     f"be over {RISE:g}x and {MARGIN:g} higher).")
+        parts.append(_("The degradation problem did not show: the deepest plain network's "
+                       "training loss is not clearly above the shallowest's (it would need to "
+                       "be over {rise:g}x and {margin:g} higher).").format(rise=RISE,
+                                                                           margin=MARGIN))
         if res_degrades:
-            parts.append("The residual networks, however, did degrade.")
+            parts.append(_("The residual networks, however, did degrade."))
     if all(math.isfinite(v) for v in acc["plain"] + acc["residual"]):
-        parts.append(f"Test accuracy: plain {acc['plain'][0]:.1%} at depth {depths[0]} and "
-                     f"{acc['plain'][-1]:.1%} at depth {depths[-1]}; residual "
-                     f"{acc['residual'][0]:.1%} and {acc['residual'][-1]:.1%}.")
+        parts.append(_("Test accuracy: plain {plain_first:.1%} at depth {first} and "
+                       "{plain_last:.1%} at depth {last}; residual "
+                       "{residual_first:.1%} and {residual_last:.1%}.").format(
+            plain_first=acc["plain"][0], first=depths[0], plain_last=acc["plain"][-1],
+            last=depths[-1], residual_first=acc["residual"][0],
+            residual_last=acc["residual"][-1]))
     return " ".join(parts)
 
 
@@ -223,6 +240,8 @@ def plot(result: Result) -> dict:
     fig = Figure(figsize=(14, 4.4), layout="constrained")
     axes = fig.subplots(1, 3, sharey=True, width_ratios=[1, 1, 0.8])
     cmap = colormaps["viridis"]
+    titles = {"plain": _("plain ReLU MLP, width {width}"),
+              "residual": _("residual ReLU MLP, width {width}")}
     for ax, kind in zip(axes, KINDS):
         for i, d in enumerate(depths):
             r = n["runs"][kind][str(d)]
@@ -234,31 +253,36 @@ def plot(result: Result) -> dict:
                 middle = np.exp(np.nanmean(np.log(curves), axis=0))   # geometric mean
                 low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
             final = r["final_train_loss"]
-            label = f"depth {d}: " + ("diverged" if r["diverged"] else f"median final {final:.3g}")
+            label = (_("depth {depth}: diverged") if r["diverged"] else
+                     _("depth {depth}: median final {final:.3g}")).format(depth=d, final=final)
             ax.plot(x, middle, lw=1.8, color=color, label=label)
             if curves.shape[0] > 1:
                 ax.fill_between(x, low, high, color=color, alpha=0.15, lw=0)
-        ax.set_xlabel("epoch")
+        ax.set_xlabel(_("epoch"))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(f"{kind} ReLU MLP, width {n['width']}")
+        ax.set_title(titles[kind].format(width=n["width"]))
         ax.legend(fontsize=8)
     summary = axes[2]
     for kind, color, marker in (("plain", "#c62828", "o"), ("residual", "#1565c0", "s")):
         summary.plot(depths, [n["runs"][kind][str(d)]["final_train_loss"] for d in depths],
-                     color=color, marker=marker, lw=2, label=f"{kind} (median)")
+                     color=color, marker=marker, lw=2,
+                     label=(_("plain (median)") if kind == "plain" else _("residual (median)")))
         for d in depths:
             per_seed = n["runs"][kind][str(d)]["final_train_loss_per_seed"]
             summary.plot([d] * len(per_seed), per_seed, marker, color=color, ms=4, alpha=0.4)
     summary.set_xticks(depths)
-    summary.set_xlabel("hidden layers")
-    summary.set_title("final training loss (whole set)")
+    summary.set_xlabel(_("hidden layers"))
+    summary.set_title(_("final training loss (whole set)"))
     summary.legend(fontsize=8)
     for ax in axes:
         ax.set_yscale("log")
         ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel("training loss (cross-entropy, log scale)")
+    axes[0].set_ylabel(_("training loss (cross-entropy, log scale)"))
     seeds = n.get("seeds", 1)
-    over = f"geometric mean and range of {seeds} seeds" if seeds > 1 else "one seed"
-    fig.suptitle(f"Training loss against depth on {n['dataset']}: plain vs residual (Adam, "
-                 f"{n['epochs']} epochs; mean loss over each epoch, {over})")
+    title = (_("Training loss against depth on {dataset}: plain vs residual (Adam, {epochs} "
+               "epochs; mean loss over each epoch, geometric mean and range of {seeds} seeds)")
+             if seeds > 1 else
+             _("Training loss against depth on {dataset}: plain vs residual (Adam, {epochs} "
+               "epochs; mean loss over each epoch, one seed)"))
+    fig.suptitle(title.format(dataset=n["dataset"], epochs=n["epochs"], seeds=seeds))
     return {"curves": fig}

@@ -45,7 +45,7 @@ from ..train import Callback
 from ..inspect.plots import ACTIVATION_COLOURS, figure_class
 from .harness import recorded, train
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "dying-relu"
 TITLE = "A large learning rate kills ReLU units for good; Leaky ReLU units keep a gradient"
@@ -60,8 +60,8 @@ TINY = {"repeats": 1, "epochs": 3, "width": 8}
 
 ACTIVATIONS = {"relu": "ReLU", "leaky_relu": "Leaky ReLU"}
 _OPT = {"adam": "Adam", "sgd": "SGD"}
-NO_GRADIENT_NOTE = ("'no gradient' can exceed 'dead': a live unit whose every path to the "
-                    "loss runs through dead units downstream gets no gradient either")
+NO_GRADIENT_NOTE = N_("'no gradient' can exceed 'dead': a live unit whose every path to "
+                      "the loss runs through dead units downstream gets no gradient either")
 KILLED = 0.10       # large-lr minus normal-lr dead fraction that counts as "kills units"
 # Accepted values of run()'s parameters (checked by cr.lab.run before any work).
 # negative_slope is Leaky ReLU's: 0 would be ReLU itself, 1 the identity.
@@ -187,7 +187,7 @@ def run(*, seed: int = 0, repeats: int = 5, depth: int = 4, width: int = 32, epo
 def _pct(summary: dict, key: str) -> str:
     s = summary[key]
     if math.isnan(s["mean"]):
-        return "n/a (every run diverged)"
+        return _("n/a (every run diverged)")
     spread = f" ({s['min']:.0%}-{s['max']:.0%})" if s["min"] != s["max"] else ""
     return f"{s['mean']:.0%}{spread}"
 
@@ -198,37 +198,45 @@ def conclude(numbers: dict) -> str:
     leaky_big, leaky_ok = st["leaky_relu/large"], st["leaky_relu/normal"]
     big, small, opt = numbers["large_lr"], numbers["normal_lr"], numbers["optimizer"]
     mean = lambda s, k: s[k]["mean"]                                     # noqa: E731
-    parts = [f"After training with lr = {big:g} ({_OPT.get(opt, opt)}), "
-             f"{_pct(relu_big, 'dead')} of the ReLU units are dead on the whole training set "
-             f"(mean over {numbers['repeats']} seed(s), min-max in brackets), against {_pct(relu_ok, 'dead')} with lr = "
-             f"{small:g} and {_pct(relu_big, 'dead_init')} at initialisation."]
+    parts = [_("After training with lr = {large:g} ({optimizer}), {dead_large} of the ReLU "
+               "units are dead on the whole training set (mean over {repeats} seed(s), "
+               "min-max in brackets), against {dead_normal} with lr = {normal:g} and "
+               "{dead_init} at initialisation.").format(
+        large=big, optimizer=_OPT.get(opt, opt), dead_large=_pct(relu_big, "dead"),
+        repeats=numbers["repeats"], dead_normal=_pct(relu_ok, "dead"), normal=small,
+        dead_init=_pct(relu_big, "dead_init"))]
     diverged = [k for k, s in st.items() if s["diverged"]]
     if diverged:
         counts = ", ".join(f"{k} {st[k]['diverged']}" for k in diverged)
-        parts.append(f"Runs whose loss became NaN (left out of the means): {counts}.")
+        parts.append(_("Runs whose loss became NaN (left out of the means): {counts}.").format(
+            counts=counts))
     gap = mean(relu_big, "dead") - mean(relu_ok, "dead")
     if gap >= KILLED:
-        parts.append("A large learning rate kills ReLU units: the dying ReLU shows.")
+        parts.append(_("A large learning rate kills ReLU units: the dying ReLU shows."))
     else:
-        parts.append(f"The dying ReLU did not show: the large learning rate left "
-                     f"{gap:+.0%} dead units compared with the normal one (less than "
-                     f"{KILLED:.0%}).")
-    parts.append(f"With Leaky ReLU at lr = {big:g}, {_pct(leaky_big, 'dead')} of the units are "
-                 f"negative on every sample (dead-ish; {_pct(leaky_ok, 'dead')} at lr = "
-                 f"{small:g}).")
+        parts.append(_("The dying ReLU did not show: the large learning rate left "
+                       "{gap:+.0%} dead units compared with the normal one (less than "
+                       "{killed:.0%}).").format(gap=gap, killed=KILLED))
+    parts.append(_("With Leaky ReLU at lr = {large:g}, {dead_large} of the units are "
+                   "negative on every sample (dead-ish; {dead_normal} at lr = "
+                   "{normal:g}).").format(large=big, dead_large=_pct(leaky_big, "dead"),
+                                          dead_normal=_pct(leaky_ok, "dead"), normal=small))
     r_none, l_none = mean(relu_big, "no_gradient"), mean(leaky_big, "no_gradient")
     if l_none + 0.05 <= r_none:
-        parts.append(f"But only {_pct(leaky_big, 'no_gradient')} of the Leaky ReLU units get no "
-                     f"gradient at all, against {_pct(relu_big, 'no_gradient')} of the ReLU "
-                     "units: the leaky slope keeps them trainable.")
+        parts.append(_("But only {leaky} of the Leaky ReLU units get no gradient at all, "
+                       "against {relu} of the ReLU units: the leaky slope keeps them "
+                       "trainable.").format(leaky=_pct(leaky_big, "no_gradient"),
+                                            relu=_pct(relu_big, "no_gradient")))
     else:
-        parts.append(f"Leaky ReLU's advantage did not show: {_pct(leaky_big, 'no_gradient')} "
-                     f"of its units get no gradient, against {_pct(relu_big, 'no_gradient')} "
-                     "of ReLU's.")
-    parts.append(f"Test accuracy at lr = {big:g}: ReLU {_pct(relu_big, 'test_accuracy')}, "
-                 f"Leaky ReLU {_pct(leaky_big, 'test_accuracy')}; at lr = {small:g}: ReLU "
-                 f"{_pct(relu_ok, 'test_accuracy')}, Leaky ReLU "
-                 f"{_pct(leaky_ok, 'test_accuracy')}.")
+        parts.append(_("Leaky ReLU's advantage did not show: {leaky} of its units get no "
+                       "gradient, against {relu} of ReLU's.").format(
+            leaky=_pct(leaky_big, "no_gradient"), relu=_pct(relu_big, "no_gradient")))
+    parts.append(_("Test accuracy at lr = {large:g}: ReLU {relu_large}, Leaky ReLU "
+                   "{leaky_large}; at lr = {normal:g}: ReLU {relu_normal}, Leaky ReLU "
+                   "{leaky_normal}.").format(
+        large=big, relu_large=_pct(relu_big, "test_accuracy"),
+        leaky_large=_pct(leaky_big, "test_accuracy"), normal=small,
+        relu_normal=_pct(relu_ok, "test_accuracy"), leaky_normal=_pct(leaky_ok, "test_accuracy")))
     return " ".join(parts)
 
 
@@ -243,25 +251,26 @@ def plot(result: Result) -> dict:
     keys = list(st)
     x = np.arange(len(keys))
     for j, (metric, what, color) in enumerate((
-            ("dead", "output ≤ 0 on every sample (dead / dead-ish)", "0.65"),
-            ("no_gradient", "no gradient at all (cannot recover)", "0.25"))):
+            ("dead", _("output ≤ 0 on every sample (dead / dead-ish)"), "0.65"),
+            ("no_gradient", _("no gradient at all (cannot recover)"), "0.25"))):
         means = np.array([st[k][metric]["mean"] for k in keys])
         lo = np.array([st[k][metric]["min"] for k in keys])
         hi = np.array([st[k][metric]["max"] for k in keys])
         bars = ax.bar(x + (j - 0.5) * 0.38, np.nan_to_num(means), 0.38, color=color,
                       label=what, yerr=[np.nan_to_num(means - lo), np.nan_to_num(hi - means)],
                       capsize=3, error_kw={"lw": 1})
-        ax.bar_label(bars, labels=["n/a" if math.isnan(m) else f"{m:.0%}" for m in means],
+        ax.bar_label(bars, labels=[_("n/a") if math.isnan(m) else f"{m:.0%}" for m in means],
                      fontsize=8, padding=2)
     ax.set_xticks(x, [f"{ACTIVATIONS[st[k]['activation']]}\nlr = {st[k]['lr']:g}"
                       for k in keys])
-    ax.set_ylabel("fraction of hidden units")
+    ax.set_ylabel(_("fraction of hidden units"))
     ax.set_ylim(0, 1.05)
-    ax.set_title(f"hidden units after {result.params['epochs']} epochs ({_OPT[n['optimizer']]}), "
-                 f"whole training set; mean and range over {n['repeats']} seed(s)")
+    ax.set_title(_("hidden units after {epochs} epochs ({optimizer}), whole training set; "
+                   "mean and range over {repeats} seed(s)").format(
+        epochs=result.params["epochs"], optimizer=_OPT[n["optimizer"]], repeats=n["repeats"]))
     ax.legend(fontsize=9, loc="upper right")
     ax.grid(alpha=0.3, axis="y")
-    fig.supxlabel(NO_GRADIENT_NOTE, fontsize=8, color="0.3")
+    fig.supxlabel(_(NO_GRADIENT_NOTE), fontsize=8, color="0.3")
     figs["dead-units"] = fig
 
     fig = Figure(figsize=(10, 4), layout="constrained")
@@ -279,12 +288,12 @@ def plot(result: Result) -> dict:
         if s["dead_per_layer"]:
             ax_layer.plot(np.arange(1, len(s["dead_per_layer"]) + 1), s["dead_per_layer"],
                           marker="o", lw=2, label=label, **style)
-    ax_epoch.set_xlabel("epoch (0 = initialisation)")
-    ax_epoch.set_ylabel("fraction of units ≤ 0 on every sample")
-    ax_epoch.set_title("dead units during training (mean over seeds)")
-    ax_layer.set_xlabel("hidden layer (1 = next to the input)")
-    ax_layer.set_ylabel("fraction of the layer's units")
-    ax_layer.set_title("dead units per hidden layer after training")
+    ax_epoch.set_xlabel(_("epoch (0 = initialisation)"))
+    ax_epoch.set_ylabel(_("fraction of units ≤ 0 on every sample"))
+    ax_epoch.set_title(_("dead units during training (mean over seeds)"))
+    ax_layer.set_xlabel(_("hidden layer (1 = next to the input)"))
+    ax_layer.set_ylabel(_("fraction of the layer's units"))
+    ax_layer.set_title(_("dead units per hidden layer after training"))
     for ax in (ax_epoch, ax_layer):
         ax.xaxis.get_major_locator().set_params(integer=True)
     for ax in (ax_epoch, ax_layer):

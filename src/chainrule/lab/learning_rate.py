@@ -32,7 +32,7 @@ from ..random import manual_seed
 from ..inspect.plots import figure_class
 from .harness import recorded, train
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "learning-rate"
 TITLE = "A learning-rate sweep: too small crawls, too large oscillates or diverges"
@@ -115,7 +115,7 @@ def run(*, seed: int = 0, lrs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0,
     lrs = tuple(float(v) for v in lrs)
     if not lrs or any(not v > 0 for v in lrs):
         raise ValueError(f"learning-rate: lrs must be positive numbers, got {lrs!r}")
-    X, _, y, _ = datasets.breast_cancer(split=True)
+    X, _X_test, y, _y_test = datasets.breast_cancer(split=True)
     y = y.reshape(-1, 1).astype(np.float32)
     curves = {repr(lr): _curve(lr, X, y, steps, width, activation, seed, progress)
               for lr in lrs}
@@ -130,47 +130,58 @@ def run(*, seed: int = 0, lrs: tuple[float, ...] = (0.001, 0.01, 0.1, 1.0, 10.0,
 
 
 # ------------------------------------------------------------------ conclusion
+# The verdicts' names, for extraction (the numbers keep them in English; _ translates them).
+_VERDICTS = (N_("too small"), N_("good"), N_("unstable"), N_("diverged"),
+             N_("too large (unstable or diverged)"))
+
+
 def _fmt(x: float) -> str:
     return f"{x:.3g}" if math.isfinite(x) else str(x)
 
 
 def _describe(key: str, d: dict, steps: int, non_finite_step) -> str:
     v, key = d["verdict"], f"{float(key):g}"
+    values = dict(lr=key, start=_fmt(d["start"]), final=_fmt(d["final"]), peak=_fmt(d["peak"]))
     if v == "diverged":
         if non_finite_step is not None:
-            return f"lr {key} diverged (the loss became non-finite at step {non_finite_step})"
-        return (f"lr {key} diverged (loss {_fmt(d['start'])} -> {_fmt(d['final'])}, peak "
-                f"{_fmt(d['peak'])})")
+            return _("lr {lr} diverged (the loss became non-finite at step {step})").format(
+                step=non_finite_step, **values)
+        return _("lr {lr} diverged (loss {start} -> {final}, peak {peak})").format(**values)
     if v == "unstable":
-        return (f"lr {key} was unstable (the loss rose on {d['rising_fraction']:.0%} of the "
-                f"steps, peak {_fmt(d['peak'])}, end {_fmt(d['final'])})")
+        return _("lr {lr} was unstable (the loss rose on {rising:.0%} of the steps, peak "
+                 "{peak}, end {final})").format(rising=d["rising_fraction"], **values)
     if v == "too small":
-        return (f"lr {key} was too small (loss {_fmt(d['start'])} -> {_fmt(d['final'])}; the "
-                f"best rate got there in {d['best_reached_this_at']} of {steps} steps)")
-    return f"lr {key} was good (loss {_fmt(d['start'])} -> {_fmt(d['final'])})"
+        return _("lr {lr} was too small (loss {start} -> {final}; the best rate got there in "
+                 "{at} of {steps} steps)").format(at=d["best_reached_this_at"], steps=steps,
+                                                  **values)
+    return _("lr {lr} was good (loss {start} -> {final})").format(**values)
 
 
 def conclude(numbers: dict) -> str:
     details, steps = numbers["details"], numbers["steps"]
     keys = [repr(float(v)) for v in numbers["lrs"]]
-    parts = [f"Over {steps} full-batch gradient-descent steps: " + "; ".join(
-        _describe(k, details[k], steps, numbers["non_finite_step"].get(k)) for k in keys) + "."]
+    parts = [_("Over {steps} full-batch gradient-descent steps: {rates}.").format(
+        steps=steps, rates="; ".join(
+            _describe(k, details[k], steps, numbers["non_finite_step"].get(k)) for k in keys))]
     best = numbers["best_lr"]
     if best is None:
-        parts.append("Every rate diverged: no good rate in this sweep.")
+        parts.append(_("Every rate diverged: no good rate in this sweep."))
     else:
-        parts.append(f"The best rate was {best:g} (final loss "
-                     f"{_fmt(details[repr(best)]['final'])}).")
+        parts.append(_("The best rate was {lr:g} (final loss {loss}).").format(
+            lr=best, loss=_fmt(details[repr(best)]["final"])))
     seen = {details[k]["verdict"] for k in keys}
     missing = [v for v in ("too small", "good") if v not in seen]
     if not ({"unstable", "diverged"} & seen):
         missing.append("too large (unstable or diverged)")
     if missing:
-        parts.append("Not every regime showed: no rate was " + " and none ".join(missing)
-                     + "; widen the sweep to see all three.")
+        regimes = _(missing[0])
+        for regime in missing[1:]:
+            regimes = _("{regimes} and none {regime}").format(regimes=regimes, regime=_(regime))
+        parts.append(_("Not every regime showed: no rate was {regimes}; widen the sweep to see "
+                       "all three.").format(regimes=regimes))
     else:
-        parts.append("All three regimes show: too small a rate crawls, a good one converges, "
-                     "too large a one oscillates or diverges.")
+        parts.append(_("All three regimes show: too small a rate crawls, a good one converges, "
+                       "too large a one oscillates or diverges."))
     return " ".join(parts)
 
 
@@ -194,15 +205,17 @@ def plot(result: Result) -> dict:
         loss = np.asarray(n["curves"][key], dtype=np.float64)
         shown = np.where(np.isfinite(loss), loss, np.nan)
         color = cmap(0.85 * i / max(len(keys) - 1, 1))
-        label = f"lr {float(key):g}: {verdict}" + (" (best)" if key == best else "")
+        label = (_("lr {lr:g}: {verdict} (best)") if key == best else
+                 _("lr {lr:g}: {verdict}")).format(lr=float(key), verdict=_(verdict))
         ax.plot(np.arange(len(loss)), shown, color=color, ls=STYLES.get(verdict, "-"),
                 lw=2.6 if key == best else 1.6, label=label)
         k = n["non_finite_step"].get(key)
         if k is not None and k > 0:
             ax.plot([k - 1], [np.nanmax(shown[:k])], "x", color=color, ms=9, mew=2)
     ax.set_yscale("log")
-    ax.set_xlabel("gradient-descent step (full batch)")
-    ax.set_ylabel("training loss (BCE, log scale)")
-    ax.set_title(f"Learning-rate sweep: the same network and start, {n['steps']} steps each")
+    ax.set_xlabel(_("gradient-descent step (full batch)"))
+    ax.set_ylabel(_("training loss (BCE, log scale)"))
+    ax.set_title(_("Learning-rate sweep: the same network and start, {steps} steps "
+                   "each").format(steps=n["steps"]))
     ax.legend(fontsize=8, loc="best")
     return {"loss": fig}

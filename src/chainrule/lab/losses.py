@@ -37,7 +37,7 @@ from ..tensor import Tensor
 from ..inspect.plots import figure_class
 from .harness import ACCURACY, recorded, train as train_model
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "losses"
 TITLE = ("Cross-entropy vs squared error behind a sigmoid: MSE's gradient vanishes when the "
@@ -174,22 +174,29 @@ def run(*, seed: int = 0, logit_min: float = -10.0, logit_max: float = 10.0,
 
 # ------------------------------------------------------------------ conclusion
 def _steps(n) -> str:
-    return "never" if n is None else str(n)
+    return _("never") if n is None else str(n)
 
 
 def _race_sentence(race: dict, target: float, steps: int) -> tuple[str, bool]:
-    """One sentence on a BCE/MSE pair, and whether MSE was clearly slower."""
+    """One clause on a BCE/MSE pair, and whether MSE was clearly slower."""
     b, m = race["bce"]["steps_to_target"], race["mse"]["steps_to_target"]
-    head = (f"the steps to reach {target:.0%} training accuracy (budget {steps}) were BCE "
-            f"{_steps(b)}, MSE {_steps(m)}")
+    values = dict(target=target, budget=steps, bce=_steps(b), mse=_steps(m))
     if b is None and m is None:
-        return head + ": neither got there, so this budget cannot compare them", False
+        return _("the steps to reach {target:.0%} training accuracy (budget {budget}) were BCE "
+                 "{bce}, MSE {mse}: neither got there, so this budget cannot compare "
+                 "them").format(**values), False
     if m is None:
-        return head + f" (MSE ended at {race['mse']['final_train_accuracy']:.1%})", True
+        return _("the steps to reach {target:.0%} training accuracy (budget {budget}) were BCE "
+                 "{bce}, MSE {mse} (MSE ended at {accuracy:.1%})").format(
+            accuracy=race["mse"]["final_train_accuracy"], **values), True
     if b is None:
-        return head + f" (BCE ended at {race['bce']['final_train_accuracy']:.1%})", False
+        return _("the steps to reach {target:.0%} training accuracy (budget {budget}) were BCE "
+                 "{bce}, MSE {mse} (BCE ended at {accuracy:.1%})").format(
+            accuracy=race["bce"]["final_train_accuracy"], **values), False
     ratio = m / max(b, 1)
-    return head + f", {ratio:.1f}x as many for MSE", ratio >= 1.5
+    return _("the steps to reach {target:.0%} training accuracy (budget {budget}) were BCE "
+             "{bce}, MSE {mse}, {ratio:.1f}x as many for MSE").format(
+        ratio=ratio, **values), ratio >= 1.5
 
 
 def conclude(numbers: dict) -> str:
@@ -197,39 +204,45 @@ def conclude(numbers: dict) -> str:
     target, steps = numbers["target_accuracy"], numbers["steps"]
     parts = []
     match = max(g["bce_max_abs_error"], g["mse_max_abs_error"]) <= MATCH_TOL
-    parts.append(
-        f"Autograd's dL/dz {'matches' if match else 'does NOT match'} the formulas p - 1 "
-        f"(BCE) and 2(p - 1)p(1 - p) (MSE) on {len(g['logits'])} logits (largest differences "
-        f"{g['bce_max_abs_error']:.1e} and {g['mse_max_abs_error']:.1e}).")
+    sentence = (_("Autograd's dL/dz matches the formulas p - 1 (BCE) and 2(p - 1)p(1 - p) (MSE) "
+                  "on {logits} logits (largest differences {bce:.1e} and {mse:.1e}).") if match
+                else _("Autograd's dL/dz does NOT match the formulas p - 1 (BCE) and "
+                       "2(p - 1)p(1 - p) (MSE) on {logits} logits (largest differences {bce:.1e} "
+                       "and {mse:.1e})."))
+    parts.append(sentence.format(logits=len(g["logits"]), bce=g["bce_max_abs_error"],
+                                 mse=g["mse_max_abs_error"]))
     w = g["most_wrong"]
     small = abs(w["mse"]) < 0.1 * abs(w["bce"])
     ratio = abs(w["bce"]) / abs(w["mse"]) if w["mse"] else float("inf")
     if small:
-        parts.append(
-            f"Where the output is most wrong (p = {w['p']:.2g} for a target of 1) BCE's "
-            f"gradient is {w['bce']:.3f} but MSE's only {w['mse']:.2e}, {ratio:.0f}x smaller: "
-            f"MSE's gradient vanishes as the sigmoid saturates (it peaks at "
-            f"{abs(g['mse_peak']['gradient']):.3f} near p = {g['mse_peak']['p']:.2f}).")
+        parts.append(_(
+            "Where the output is most wrong (p = {p:.2g} for a target of 1) BCE's "
+            "gradient is {bce:.3f} but MSE's only {mse:.2e}, {ratio:.0f}x smaller: "
+            "MSE's gradient vanishes as the sigmoid saturates (it peaks at "
+            "{peak:.3f} near p = {peak_p:.2f}).").format(
+                p=w["p"], bce=w["bce"], mse=w["mse"], ratio=ratio,
+                peak=abs(g["mse_peak"]["gradient"]), peak_p=g["mse_peak"]["p"]))
     else:
-        parts.append(
-            f"On this grid the outputs are not confidently wrong enough for MSE's gradient to "
-            f"vanish (at p = {w['p']:.2g}: BCE {w['bce']:.3f}, MSE {w['mse']:.3f}); the "
-            f"saturation effect did not show.")
+        parts.append(_(
+            "On this grid the outputs are not confidently wrong enough for MSE's gradient to "
+            "vanish (at p = {p:.2g}: BCE {bce:.3f}, MSE {mse:.3f}); the "
+            "saturation effect did not show.").format(p=w["p"], bce=w["bce"], mse=w["mse"]))
     scaled, control = t["scaled"], t["control"]
     sentence, slower = _race_sentence(scaled, target, steps)
-    parts.append(
-        f"Training logistic regression from the same weights (scaled x{scaled['init_scale']:g}, "
-        f"{scaled['confidently_wrong']:.0%} of the training samples confidently wrong) with "
-        f"the same learning rate, {sentence}.")
+    parts.append(_(
+        "Training logistic regression from the same weights (scaled x{scale:g}, "
+        "{wrong:.0%} of the training samples confidently wrong) with "
+        "the same learning rate, {race}.").format(
+            scale=scaled["init_scale"], wrong=scaled["confidently_wrong"], race=sentence))
     if slower:
-        parts.append("Squared error is slowed by the confidently wrong samples, as the "
-                     "lectures say; cross-entropy is not.")
+        parts.append(_("Squared error is slowed by the confidently wrong samples, as the "
+                       "lectures say; cross-entropy is not."))
     else:
-        parts.append("The expected effect (MSE clearly slower than BCE) did not show in this "
-                     "run.")
-    c_sentence, _ = _race_sentence(control, target, steps)
-    parts.append(f"Control from the unscaled init ({control['confidently_wrong']:.0%} "
-                 f"confidently wrong): {c_sentence}.")
+        parts.append(_("The expected effect (MSE clearly slower than BCE) did not show in this "
+                       "run."))
+    c_sentence, _slower = _race_sentence(control, target, steps)
+    parts.append(_("Control from the unscaled init ({wrong:.0%} confidently wrong): "
+                   "{race}.").format(wrong=control["confidently_wrong"], race=c_sentence))
     return " ".join(parts)
 
 
@@ -250,42 +263,45 @@ def plot(result: Result) -> dict:
         marker = "o" if loss == "bce" else "s"
         lin.plot(p, formula, color=colors[loss], lw=2, label=label)
         lin.plot(p[::every], measured[::every], marker, ms=4, mfc="none", color=colors[loss],
-                 label=f"autograd ({loss.upper()})")
+                 label=_("autograd ({loss})").format(loss=loss.upper()))
         log.loglog(p, np.abs(formula), color=colors[loss], lw=2, label=label)
         log.loglog(p[::every], np.abs(measured[::every]), marker, ms=4, mfc="none",
                    color=colors[loss])
     lin.axhline(0, color="0.6", lw=0.8)
     lin.set_xlim(0, 1)
-    lin.set_ylabel("dL / dz  (gradient w.r.t. the logit)")
-    lin.set_title("dL/dz against p, target y = 1")
+    lin.set_ylabel(_("dL / dz  (gradient w.r.t. the logit)"))
+    lin.set_title(_("dL/dz against p, target y = 1"))
     lin.legend(loc="lower right", fontsize=8)
     log.axvspan(p.min(), CONFIDENT, color="0.88", zorder=0,
-                label=f"confidently wrong (p < {CONFIDENT:g})")
-    log.set_ylabel("|dL / dz|  (log scale)")
-    log.set_title("|dL/dz| on log scales: MSE's vanishes as p -> 0")
+                label=_("confidently wrong (p < {p:g})").format(p=CONFIDENT))
+    log.set_ylabel(_("|dL / dz|  (log scale)"))
+    log.set_title(_("|dL/dz| on log scales: MSE's vanishes as p -> 0"))
     log.legend(loc="lower right", fontsize=8)
     for ax in (lin, log):
-        ax.set_xlabel("predicted probability p = sigmoid(z)")
-    fig_g.suptitle("Gradient a sigmoid output receives: cross-entropy vs squared error")
+        ax.set_xlabel(_("predicted probability p = sigmoid(z)"))
+    fig_g.suptitle(_("Gradient a sigmoid output receives: cross-entropy vs squared error"))
 
     t = n["training"]
     fig_a = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig_a.subplots()
     for loss, label in (("bce", "BCE"), ("mse", "MSE")):
         reached = t["scaled"][loss]["steps_to_target"]
-        when = (f"{n['target_accuracy']:.0%} never reached" if reached is None
-                else f"{n['target_accuracy']:.0%} at step {reached}")
+        when = (_("{target:.0%} never reached") if reached is None
+                else _("{target:.0%} at step {step}")).format(target=n["target_accuracy"],
+                                                              step=reached)
         ax.plot(t["scaled"][loss]["accuracy"], color=colors[loss], lw=2,
-                label=f"{label}, init x{t['scaled']['init_scale']:g} ({when})")
+                label=_("{loss}, init x{scale:g} ({when})").format(
+                    loss=label, scale=t["scaled"]["init_scale"], when=when))
         ax.plot(t["control"][loss]["accuracy"], color=colors[loss], lw=1, ls="--",
-                alpha=0.7, label=f"{label}, unscaled init")
+                alpha=0.7, label=_("{loss}, unscaled init").format(loss=label))
         if reached is not None:
             ax.plot([reached], [t["scaled"][loss]["accuracy"][reached]], "o",
                     color=colors[loss], ms=6)
     ax.axhline(n["target_accuracy"], color="0.5", lw=0.8, ls=":")
-    ax.set_xlabel("gradient-descent step")
-    ax.set_ylabel("training accuracy")
+    ax.set_xlabel(_("gradient-descent step"))
+    ax.set_ylabel(_("training accuracy"))
     ax.set_ylim(0, 1.01)
-    ax.set_title(f"Logistic regression on breast cancer, lr {n['lr']:g}, same start")
+    ax.set_title(_("Logistic regression on breast cancer, lr {lr:g}, same start").format(
+        lr=n["lr"]))
     ax.legend(loc="lower right", fontsize=8)
     return {"gradient": fig_g, "accuracy": fig_a}

@@ -47,7 +47,7 @@ from ..nn import functional as F
 from ..random import manual_seed
 from .harness import recorded, train as train_model
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "optimizers"
 TITLE = ("SGD, momentum, RMSProp and Adam: a narrow valley and a network, the same step "
@@ -253,7 +253,7 @@ def run(*, seed: int = 0, seeds: int = 3, ratio: float = 100.0,
 
 # ----------------------------------------------------------------------- conclusion
 def _g(v: float) -> str:
-    return f"{v:.3g}" if math.isfinite(v) else "NaN (diverged)"
+    return f"{v:.3g}" if math.isfinite(v) else _("NaN (diverged)")
 
 
 def _cap(text: str) -> str:
@@ -266,7 +266,8 @@ def _lrs(lrs: dict) -> str:
 
 def _reached(r: dict, budget: int) -> str:
     if r["reach_step"] is None:
-        return f"not within {budget} (f = {_g(r['final_f'])} at the end)"
+        return _("not within {budget} (f = {final} at the end)").format(budget=budget,
+                                                                        final=_g(r["final_f"]))
     return f"{r['reach_step']}"
 
 
@@ -274,55 +275,64 @@ def conclude_valley(v: dict) -> str:
     runs, budget = v["runs"], v["budget"]
     sgd, mom = runs["sgd"], runs["momentum"]
     start = ", ".join(f"{c:g}" for c in v["start"])
-    parts = [f"In the valley f = {v['function']} from ({start}), at most {budget} steps each "
-             f"(lr {_lrs(v['lrs'])}), f fell to {REACH:g} of its start in: " + "; ".join(
-                 f"{OPTIMIZERS[n]} {_reached(runs[n], budget)}" for n in NAMES) + "."]
+    parts = [_("In the valley f = {function} from ({start}), at most {budget} steps each "
+               "(lr {lrs}), f fell to {reach:g} of its start in: {reached}.").format(
+        function=v["function"], start=start, budget=budget, lrs=_lrs(v["lrs"]), reach=REACH,
+        reached="; ".join(f"{OPTIMIZERS[n]} {_reached(runs[n], budget)}" for n in NAMES))]
     slow = sgd["reach_step"] is None
     if sgd["zigzag"] >= ZIGZAG:
-        parts.append(f"SGD zigzagged across the valley: its step in y reversed direction in "
-                     f"{sgd['zigzag']:.0%} of its first {ZIGZAG_WINDOW} steps.")
+        parts.append(_("SGD zigzagged across the valley: its step in y reversed direction in "
+                       "{zigzag:.0%} of its first {window} steps.").format(
+            zigzag=sgd["zigzag"], window=ZIGZAG_WINDOW))
     else:
-        parts.append(f"SGD's zigzag did not show: its step in y reversed in only "
-                     f"{sgd['zigzag']:.0%} of its first {ZIGZAG_WINDOW} steps (a zigzag needs "
-                     f"{ZIGZAG:.0%}).")
+        parts.append(_("SGD's zigzag did not show: its step in y reversed in only "
+                       "{zigzag:.0%} of its first {window} steps (a zigzag needs "
+                       "{needed:.0%}).").format(zigzag=sgd["zigzag"], window=ZIGZAG_WINDOW,
+                                                needed=ZIGZAG))
     if slow:
-        parts.append(f"It crawled along the floor: x went from {v['start'][0]:g} to "
-                     f"{sgd['final_x']:.3g} in {sgd['steps']} steps.")
+        parts.append(_("It crawled along the floor: x went from {start:g} to "
+                       "{final:.3g} in {steps} steps.").format(
+            start=v["start"][0], final=sgd["final_x"], steps=sgd["steps"]))
     if mom["reach_step"] is not None and (slow or SPEEDUP * mom["reach_step"]
                                            <= sgd["reach_step"]):
-        than = (f"where SGD had not in {budget}" if slow
-                else f"{sgd['reach_step'] / max(mom['reach_step'], 1):.1f}x sooner than SGD")
-        parts.append(f"Momentum sped along the valley: it got there in {mom['reach_step']} "
-                     f"steps, {than}.")
+        sentence = (_("Momentum sped along the valley: it got there in {steps} steps, where "
+                      "SGD had not in {budget}.") if slow else
+                    _("Momentum sped along the valley: it got there in {steps} steps, "
+                      "{factor:.1f}x sooner than SGD."))
+        factor = None if slow else sgd["reach_step"] / max(mom["reach_step"], 1)
+        parts.append(sentence.format(steps=mom["reach_step"], budget=budget, factor=factor))
     elif mom["reach_step"] is None:
-        parts.append(f"Momentum's speed-up did not show: it did not reach {REACH:g} of f's "
-                     f"start within {budget} steps either (f = {_g(mom['final_f'])}).")
+        parts.append(_("Momentum's speed-up did not show: it did not reach {reach:g} of f's "
+                       "start within {budget} steps either (f = {final}).").format(
+            reach=REACH, budget=budget, final=_g(mom["final_f"])))
     else:
-        parts.append(f"Momentum's speed-up did not show: it got there in {mom['reach_step']} "
-                     f"steps, SGD in {sgd['reach_step']}, not {SPEEDUP:g}x sooner.")
+        parts.append(_("Momentum's speed-up did not show: it got there in {steps} "
+                       "steps, SGD in {sgd_steps}, not {speedup:g}x sooner.").format(
+            steps=mom["reach_step"], sgd_steps=sgd["reach_step"], speedup=SPEEDUP))
     base = sgd["step_ratio"]
     shown = [n for n in ADAPTIVE if runs[n]["step_ratio"] >= NORMALISED * base]
     ratios = ", ".join(f"{OPTIMIZERS[n]} {runs[n]['step_ratio']:.3g}" for n in ADAPTIVE)
-    where = (f"over the first {RATIO_WINDOW} steps, the mean step along the valley over the "
-             f"mean step across it was SGD {base:.3g} (the gradient's own proportions), "
-             f"momentum {mom['step_ratio']:.3g}, {ratios}")
+    where = _("over the first {window} steps, the mean step along the valley over the "
+              "mean step across it was SGD {sgd:.3g} (the gradient's own proportions), "
+              "momentum {momentum:.3g}, {ratios}").format(
+        window=RATIO_WINDOW, sgd=base, momentum=mom["step_ratio"], ratios=ratios)
     if len(shown) == len(ADAPTIVE):
-        parts.append(f"RMSProp and Adam normalise each coordinate's step: {where}, at least "
-                     f"{NORMALISED:g}x SGD's.")
+        parts.append(_("RMSProp and Adam normalise each coordinate's step: {where}, at least "
+                       "{factor:g}x SGD's.").format(where=where, factor=NORMALISED))
     elif shown:
         missing = [OPTIMIZERS[n] for n in ADAPTIVE if n not in shown]
-        parts.append(f"Only {OPTIMIZERS[shown[0]]} normalised each coordinate's step "
-                     f"({where}); for {missing[0]} it did not show (not {NORMALISED:g}x "
-                     f"SGD's).")
+        parts.append(_("Only {shown} normalised each coordinate's step ({where}); for "
+                       "{missing} it did not show (not {factor:g}x SGD's).").format(
+            shown=OPTIMIZERS[shown[0]], where=where, missing=missing[0], factor=NORMALISED))
     else:
-        parts.append(f"Per-coordinate normalisation did not show: {where}, not "
-                     f"{NORMALISED:g}x SGD's.")
+        parts.append(_("Per-coordinate normalisation did not show: {where}, not "
+                       "{factor:g}x SGD's.").format(where=where, factor=NORMALISED))
     return " ".join(parts)
 
 
 def _range_text(s: dict) -> str:
     if not math.isfinite(s["mean"]):
-        return "NaN (a seed diverged)"
+        return _("NaN (a seed diverged)")
     if s["min"] == s["max"]:
         return f"{s['mean']:.3g}"
     return f"{s['mean']:.3g} ({s['min']:.3g}-{s['max']:.3g})"
@@ -331,17 +341,20 @@ def _range_text(s: dict) -> str:
 def conclude_network(n: dict) -> str:
     per, seeds = n["per_optimizer"], n["seeds"]
     k = len(seeds)
-    over = (f"mean (range) over seeds {seeds[0]}-{seeds[-1]}" if k > 1 else f"seed {seeds[0]}")
+    over = (_("mean (range) over seeds {first}-{last}") if k > 1 else
+            _("seed {first}")).format(first=seeds[0], last=seeds[-1])
     lrs = {name: per[name]["lr"] for name in NAMES}
-    parts = [f"On {n['dataset']} ({n['model']}, mini-batches of {n['batch_size']}, "
-             f"{n['budget']} updates each, lr {_lrs(lrs)}), the final training loss, {over}: "
-             + "; ".join(f"{OPTIMIZERS[name]} {_range_text(per[name]['final_loss'])}"
-                         for name in NAMES) + "."]
+    parts = [_("On {dataset} ({model}, mini-batches of {batch_size}, {budget} updates each, "
+               "lr {lrs}), the final training loss, {over}: {losses}.").format(
+        dataset=n["dataset"], model=n["model"], batch_size=n["batch_size"], budget=n["budget"],
+        lrs=_lrs(lrs), over=over,
+        losses="; ".join(f"{OPTIMIZERS[name]} {_range_text(per[name]['final_loss'])}"
+                         for name in NAMES))]
     means = {name: per[name]["final_loss"]["mean"] for name in NAMES}
     finite = [name for name in NAMES if math.isfinite(means[name])]
     if finite:
         best = min(finite, key=means.get)
-        parts.append(f"Lowest: {OPTIMIZERS[best]}.")
+        parts.append(_("Lowest: {optimizer}.").format(optimizer=OPTIMIZERS[best]))
     sgd = per["sgd"]["final_loss_per_seed"]
     for name in NAMES[1:]:
         mine = per[name]["final_loss_per_seed"]
@@ -349,25 +362,40 @@ def conclude_network(n: dict) -> str:
                    for a, b in zip(mine, sgd))
         mean, base = means[name], means["sgd"]
         lower = math.isfinite(mean) and (not math.isfinite(base) or mean < BETTER * base)
-        seeds_text = f"below {BETTER:g}x SGD's in {wins} of {k} seeds" if k > 1 else ""
+        values = dict(optimizer=_cap(OPTIMIZERS[name]), better=BETTER, wins=wins, seeds=k,
+                      mean=_g(mean), base=_g(base))
         if lower:
-            factor = (f"{base / mean:.3g}x lower" if math.isfinite(base) and mean > 0
-                      else "lower")
-            parts.append(f"{_cap(OPTIMIZERS[name])} ended {factor} than SGD"
-                         + (f" ({seeds_text})" if k > 1 else "") + ".")
+            known = math.isfinite(base) and mean > 0
+            values["factor"] = base / mean if known else None
+            if k > 1:
+                sentence = (_("{optimizer} ended {factor:.3g}x lower than SGD (below {better:g}x "
+                              "SGD's in {wins} of {seeds} seeds).") if known else
+                            _("{optimizer} ended lower than SGD (below {better:g}x SGD's in "
+                              "{wins} of {seeds} seeds)."))
+            else:
+                sentence = (_("{optimizer} ended {factor:.3g}x lower than SGD.") if known else
+                            _("{optimizer} ended lower than SGD."))
+        elif k > 1:
+            sentence = _("{optimizer} ending clearly below SGD (under {better:g}x its loss) did "
+                         "not show: {mean} against {base}, below {better:g}x SGD's in {wins} of "
+                         "{seeds} seeds, at this learning rate and budget.")
         else:
-            parts.append(f"{_cap(OPTIMIZERS[name])} ending clearly below SGD (under "
-                         f"{BETTER:g}x its loss) did not show: {_g(mean)} against {_g(base)}"
-                         + (f", {seeds_text}" if k > 1 else "")
-                         + ", at this learning rate and budget.")
+            sentence = _("{optimizer} ending clearly below SGD (under {better:g}x its loss) did "
+                         "not show: {mean} against {base}, at this learning rate and budget.")
+        parts.append(sentence.format(**values))
     reach = []
     for name in NAMES:
         hits = [s for s in per[name]["reach_target_per_seed"] if s is not None]
-        reach.append(f"{OPTIMIZERS[name]} " + (
-            f"{np.mean(hits):.0f} updates" + (f" ({len(hits)} of {k} seeds)"
-                                              if len(hits) < k else "")
-            if hits else "never"))
-    parts.append(f"Training loss {n['target_loss']:g} reached after: " + "; ".join(reach) + ".")
+        if not hits:
+            when = _("never")
+        elif len(hits) < k:
+            when = _("{updates:.0f} updates ({hits} of {seeds} seeds)").format(
+                updates=np.mean(hits), hits=len(hits), seeds=k)
+        else:
+            when = _("{updates:.0f} updates").format(updates=np.mean(hits))
+        reach.append(f"{OPTIMIZERS[name]} {when}")
+    parts.append(_("Training loss {target:g} reached after: {reached}.").format(
+        target=n["target_loss"], reached="; ".join(reach)))
     return " ".join(parts)
 
 
@@ -384,14 +412,15 @@ def plot(result: Result) -> dict:
     labels = []
     for name in NAMES:
         r = v["runs"][name]
-        when = (f"not within {v['budget']} steps" if r["reach_step"] is None
-                else f"in {r['reach_step']} steps")
-        labels.append(f"{OPTIMIZERS[name]}, lr {r['lr']:g}: f ≤ {REACH:g}·f(start) {when}, "
-                      f"f = {_g(r['final_f'])} at the end")
+        when = (_("not within {budget} steps") if r["reach_step"] is None
+                else _("in {steps} steps")).format(budget=v["budget"], steps=r["reach_step"])
+        labels.append(_("{optimizer}, lr {lr:g}: f ≤ {reach:g}·f(start) {when}, f = {final} at "
+                        "the end").format(optimizer=OPTIMIZERS[name], lr=r["lr"], reach=REACH,
+                                          when=when, final=_g(r["final_f"])))
     valley_fig = overlay_figure(
         trajectories(v), labels=labels,
-        title=f"The narrow valley f = {v['function']}: the four optimizers from the same "
-              f"start, {v['budget']} steps at most")
+        title=_("The narrow valley f = {function}: the four optimizers from the same start, "
+                "{budget} steps at most").format(function=v["function"], budget=v["budget"]))
     return {"valley": valley_fig, "loss": _loss_figure(n["network"], PATH_COLORS)}
 
 
@@ -409,7 +438,8 @@ def _loss_figure(net: dict, colors):
             middle = np.exp(np.nanmean(np.log(curves), axis=0))
             low, high = np.nanmin(curves, axis=0), np.nanmax(curves, axis=0)
         final = r["final_loss"]["mean"]
-        label = f"{OPTIMIZERS[name]}, lr {r['lr']:g}: final {_g(final)}"
+        label = _("{optimizer}, lr {lr:g}: final {final}").format(
+            optimizer=OPTIMIZERS[name], lr=r["lr"], final=_g(final))
         ax.plot(steps, middle, color=colors[i], lw=1.9, label=label)
         if curves.shape[0] > 1:
             ax.fill_between(steps, low, high, color=colors[i], alpha=0.18, lw=0)
@@ -417,16 +447,18 @@ def _loss_figure(net: dict, colors):
     values = np.concatenate(shown) if shown else np.array([])
     if values.size and values.max() > 10 * values.min():
         ax.set_yscale("log")
-        ax.set_ylabel("training loss, cross-entropy (log scale)")
+        ax.set_ylabel(_("training loss, cross-entropy (log scale)"))
     else:
-        ax.set_ylabel("training loss, cross-entropy")
+        ax.set_ylabel(_("training loss, cross-entropy"))
     ax.axhline(net["target_loss"], color="0.5", lw=0.8, ls=":",
-               label=f"loss {net['target_loss']:g}")
+               label=_("loss {loss:g}").format(loss=net["target_loss"]))
     seeds = net["seeds"]
-    band = f"\n(geometric mean and range of {len(seeds)} seeds)" if len(seeds) > 1 else ""
-    ax.set_title(f"{net['dataset']}, {net['model']}: the same {net['budget']} updates of "
-                 f"batch {net['batch_size']} each{band}", fontsize=10)
-    ax.set_xlabel("update (optimizer step)")
+    title = (_("{dataset}, {model}: the same {budget} updates of batch {batch_size} "
+               "each\n(geometric mean and range of {seeds} seeds)") if len(seeds) > 1 else
+             _("{dataset}, {model}: the same {budget} updates of batch {batch_size} each"))
+    ax.set_title(title.format(dataset=net["dataset"], model=net["model"], budget=net["budget"],
+                              batch_size=net["batch_size"], seeds=len(seeds)), fontsize=10)
+    ax.set_xlabel(_("update (optimizer step)"))
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=9)
     return fig

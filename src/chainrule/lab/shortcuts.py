@@ -56,7 +56,7 @@ from ..tensor import Tensor
 from ..train import Callback, evaluate
 from .harness import recorded, train
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "shortcuts"
 TITLE = "DenseNet concatenation and deep supervision shorten the gradient's path to layer 1"
@@ -72,7 +72,7 @@ CAPTIONS = {   # figure id -> caption, shown under the figure in the report
 }
 TINY = {"depth": 6, "width": 8, "epochs": 2}
 
-KINDS = ("plain", "dense", "deep supervision")
+KINDS = (N_("plain"), N_("dense"), N_("deep supervision"))   # _kind translates them
 GREW = 10.0         # shortcut / plain first-layer gradient above which the shortcut "helps"
 # Accepted values of run()'s parameters (checked by cr.lab.run before any work).
 # aux_weight 0 is allowed: deep supervision's heads then add nothing, a control.
@@ -155,7 +155,7 @@ class _EpochLosses(Callback):
         if isinstance(model, DeepSupervision):
             model.eval()
             with no_grad():
-                _, aux = model.forward_all(Tensor(self.X))
+                _main, aux = model.forward_all(Tensor(self.X))
             model.train()
             self.aux.append([float(F.binary_cross_entropy_with_logits(a, self.t).item())
                              for a in aux])
@@ -198,7 +198,7 @@ def run(*, seed: int = 0, depth: int = 10, width: int = 16, activation: str = "s
     initialisation, then train each for ``epochs`` epochs of SGD."""
     if depth < 2:
         raise ValueError(f"shortcuts: depth must be >= 2, got {depth}")
-    X, _, y, _ = breast_cancer(split=True)
+    X, _X_test, y, _y_test = breast_cancer(split=True)
     t = y.astype(np.float32).reshape(-1, 1)
     per = {kind: _one(kind, seed=seed, depth=depth, width=width, activation=activation,
                       head_every=head_every, aux_weight=aux_weight, epochs=epochs,
@@ -213,52 +213,73 @@ def run(*, seed: int = 0, depth: int = 10, width: int = 16, activation: str = "s
     return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
+def _kind(kind: str) -> str:
+    """A network's name in this run's language ("plain", "dense", "deep supervision")."""
+    return _(kind)
+
+
 def conclude(numbers: dict) -> str:
     per = numbers["per_kind"]
     plain = per["plain"]
-    parts = [f"Shortest path from the loss to the first layer's weight: plain "
-             f"{plain['path_steps']} steps, DenseNet {per['dense']['path_steps']}, deep "
-             f"supervision {per['deep supervision']['path_steps']}."]
+    parts = [_("Shortest path from the loss to the first layer's weight: plain "
+               "{plain} steps, DenseNet {dense}, deep supervision {deep}.").format(
+        plain=plain["path_steps"], dense=per["dense"]["path_steps"],
+        deep=per["deep supervision"]["path_steps"])]
     for kind in ("dense", "deep supervision"):
         v = per[kind]
-        name = "DenseNet" if kind == "dense" else "Deep supervision"
+        name = "DenseNet" if kind == "dense" else _("Deep supervision")
         shorter = (v["path_steps"] is not None and plain["path_steps"] is not None
                    and v["path_steps"] < plain["path_steps"])
-        if shorter:
-            path = (f"{name} shortens it {plain['path_steps'] / v['path_steps']:.2g}-fold "
-                    f"({plain['path_steps']} against {v['path_steps']})")
-        else:
-            path = f"{name} did not shorten the path"
         g, g0 = v["first_layer_grad"], plain["first_layer_grad"]
         factor = g / g0 if g0 > 0 else math.inf
-        grad = f"the first layer's gradient is {g:.2g} against the plain net's {g0:.2g}"
-        if factor >= GREW:
-            grad += f", {factor:.2g} times larger"
+        if shorter and factor >= GREW:
+            sentence = _("{name} shortens it {fold:.2g}-fold ({plain} against {steps}); the "
+                         "first layer's gradient is {grad:.2g} against the plain net's "
+                         "{plain_grad:.2g}, {factor:.2g} times larger.")
+        elif shorter:
+            sentence = _("{name} shortens it {fold:.2g}-fold ({plain} against {steps}); the "
+                         "first layer's gradient is {grad:.2g} against the plain net's "
+                         "{plain_grad:.2g}: the larger gradient did not show (less than "
+                         "{grew:g} times).")
+        elif factor >= GREW:
+            sentence = _("{name} did not shorten the path; the first layer's gradient is "
+                         "{grad:.2g} against the plain net's {plain_grad:.2g}, {factor:.2g} "
+                         "times larger.")
         else:
-            grad += f": the larger gradient did not show (less than {GREW:g} times)"
-        parts.append(f"{path}; {grad}.")
-    moved = ", ".join(f"{k} {v['first_layer_movement']:.2g}" for k, v in per.items())
-    losses = ", ".join(f"{k} {v['final_main_loss']:.3g}" for k, v in per.items())
-    parts.append(f"In training, layer 1's weights moved by {moved} of their initial size; the "
-                 f"main output's final training loss is {losses}.")
+            sentence = _("{name} did not shorten the path; the first layer's gradient is "
+                         "{grad:.2g} against the plain net's {plain_grad:.2g}: the larger "
+                         "gradient did not show (less than {grew:g} times).")
+        fold = plain["path_steps"] / v["path_steps"] if shorter else None
+        parts.append(sentence.format(name=name, fold=fold, plain=plain["path_steps"],
+                                     steps=v["path_steps"], grad=g, plain_grad=g0,
+                                     factor=factor, grew=GREW))
+    moved = ", ".join(f"{_kind(k)} {v['first_layer_movement']:.2g}" for k, v in per.items())
+    losses = ", ".join(f"{_kind(k)} {v['final_main_loss']:.3g}" for k, v in per.items())
+    parts.append(_("In training, layer 1's weights moved by {moved} of their initial size; the "
+                   "main output's final training loss is {losses}.").format(moved=moved,
+                                                                            losses=losses))
     aux = per["deep supervision"].get("aux_loss") or []
     if aux and all(a for a in aux):
         prior = numbers["prior_loss"]
         learned = [k for k, a in zip(numbers["head_after_layers"], aux) if a[-1] < 0.9 * prior]
-        heads = ", ".join(f"after layer {k} {a[-1]:.3g}" for k, a in
-                          zip(numbers["head_after_layers"], aux))
-        verdict = (f"the heads after layer {', '.join(map(str, learned))} learned (below 90% of "
-                   f"the {prior:.3g} of predicting the class frequencies)" if learned else
-                   f"none learned (all stay near the {prior:.3g} of predicting the class "
-                   "frequencies)")
-        parts.append(f"Deep supervision's auxiliary heads end at {heads}: {verdict}.")
-    parts.append("Parameters: " + ", ".join(f"{k} {v['parameters']}" for k, v in per.items())
-                 + " (DenseNet's concatenations make its later layers wider).")
+        heads = ", ".join(_("after layer {layer} {loss:.3g}").format(layer=k, loss=a[-1])
+                          for k, a in zip(numbers["head_after_layers"], aux))
+        verdict = (_("the heads after layer {layers} learned (below {share:.0%} of "
+                     "the {prior:.3g} of predicting the class frequencies)") if learned else
+                   _("none learned (all stay near the {prior:.3g} of predicting the class "
+                     "frequencies)")).format(layers=", ".join(map(str, learned)), prior=prior,
+                                             share=0.9)
+        parts.append(_("Deep supervision's auxiliary heads end at {heads}: {verdict}.").format(
+            heads=heads, verdict=verdict))
+    parts.append(_("Parameters: {counts} (DenseNet's concatenations make its later layers "
+                   "wider).").format(counts=", ".join(f"{_kind(k)} {v['parameters']}"
+                                                      for k, v in per.items())))
     majority = numbers["majority_train_accuracy"]
-    stuck = [k for k, v in per.items() if v["train_accuracy"] <= majority + 0.02]
+    stuck = [_kind(k) for k, v in per.items() if v["train_accuracy"] <= majority + 0.02]
     if stuck:
-        parts.append(f"The main output learned nothing beyond the majority class "
-                     f"({majority:.1%} train accuracy) in: {', '.join(stuck)}.")
+        parts.append(_("The main output learned nothing beyond the majority class "
+                       "({majority:.1%} train accuracy) in: {kinds}.").format(
+            majority=majority, kinds=", ".join(stuck)))
     return " ".join(parts)
 
 
@@ -268,32 +289,32 @@ def plot(result: Result) -> dict:
     per = n["per_kind"]
     figs = {}
     fig = plot_gradient_norms(
-        {f"{k} (layer 1: {v['first_layer_grad']:.1e})": v["init_grad_norm"]
-         for k, v in per.items()},
-        title=f"gradient norm per layer at initialisation, {n['depth']} hidden layers "
-              f"({n['activation']})")
+        {_("{kind} (layer 1: {gradient:.1e})").format(kind=_kind(k), gradient=v["first_layer_grad"]):
+         v["init_grad_norm"] for k, v in per.items()},
+        title=_("gradient norm per layer at initialisation, {depth} hidden layers "
+                "({activation})").format(depth=n["depth"], activation=n["activation"]))
     for i, layer in enumerate(n["head_after_layers"]):
         fig.axes[0].axvline(layer, color="C2", ls=":", lw=1,
-                            label="auxiliary head after this layer" if i == 0 else None)
+                            label=_("auxiliary head after this layer") if i == 0 else None)
     fig.axes[0].legend(fontsize=8)
     figs["init-gradients"] = fig
 
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax_path, ax_grad = fig.subplots(1, 2)
-    names = list(per)
+    names = [_kind(k) for k in per]
     x = np.arange(len(names))
     colors = [f"C{i}" for i in range(len(names))]
     steps = [v["path_steps"] or 0 for v in per.values()]
     bars = ax_path.bar(x, steps, color=colors)
     ax_path.bar_label(bars, labels=[str(s) for s in steps])
-    ax_path.set_ylabel("edges from the loss to layer 1's weight")
-    ax_path.set_title("shortest path in the autograd graph")
+    ax_path.set_ylabel(_("edges from the loss to layer 1's weight"))
+    ax_path.set_title(_("shortest path in the autograd graph"))
     grads = [v["first_layer_grad"] for v in per.values()]
     bars = ax_grad.bar(x, grads, color=colors)
     ax_grad.bar_label(bars, labels=[f"{g:.1e}" for g in grads])
     ax_grad.set_yscale("log")
-    ax_grad.set_ylabel("‖∂L/∂W₁‖ (log scale)")
-    ax_grad.set_title("first layer's gradient at initialisation")
+    ax_grad.set_ylabel(_("‖∂L/∂W₁‖ (log scale)"))
+    ax_grad.set_title(_("first layer's gradient at initialisation"))
     for ax in (ax_path, ax_grad):
         ax.set_xticks(x, names)
         ax.grid(alpha=0.3, axis="y")
@@ -304,13 +325,16 @@ def plot(result: Result) -> dict:
     ax = fig.subplots()
     for k, (kind, v) in enumerate(per.items()):
         ax.plot(np.arange(1, len(v["main_loss"]) + 1), v["main_loss"], lw=2, color=f"C{k}",
-                ls=("-", "--", "-.")[k % 3], label=f"{kind}: final {v['final_main_loss']:.3g}")
+                ls=("-", "--", "-.")[k % 3],
+                label=_("{kind}: final {loss:.3g}").format(kind=_kind(kind),
+                                                          loss=v["final_main_loss"]))
     aux = per["deep supervision"].get("aux_loss") or []
     for j, (layer, losses) in enumerate(zip(n["head_after_layers"], aux)):
         ax.plot(np.arange(1, len(losses) + 1), losses, lw=1.4, ls=":", color="C2",
                 marker=("o", "x", "+", "^")[j % 4], ms=4, markevery=max(len(losses) // 8, 1),
-                alpha=max(0.5, 1 - 0.2 * j), label=f"  its auxiliary head after layer {layer}: "
-                                          f"{losses[-1]:.3g}")
-    loss_axes(ax, "training loss per epoch (SGD, same seed and batches)")
+                alpha=max(0.5, 1 - 0.2 * j),
+                label="  " + _("its auxiliary head after layer {layer}: {loss:.3g}").format(
+                    layer=layer, loss=losses[-1]))
+    loss_axes(ax, _("training loss per epoch (SGD, same seed and batches)"))
     figs["loss"] = fig
     return figs

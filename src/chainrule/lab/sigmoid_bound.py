@@ -30,7 +30,7 @@ from ..tensor import Tensor
 from ..inspect.plots import figure_class
 from .harness import recorded
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "sigmoid-bound"
 TITLE = "σ′(x) = σ(x)(1 − σ(x)) ≤ 1/4, so L sigmoid layers scale the gradient by at most (1/4)^L"
@@ -131,26 +131,31 @@ def conclude(numbers: dict) -> str:
     holds = above == 0 and abs(m - 0.25) <= 1e-12 and at == 0.0
     parts = []
     if holds:
-        parts.append(f"Autograd's σ′ on {grid['points']} points in [{grid['x_min']:g}, "
-                     f"{grid['x_max']:g}] never exceeds 1/4: its maximum is {m:.17g}, at x = "
-                     f"{at:g}, as the lectures say (it agrees with finite differences to "
-                     f"{numbers['max_abs_diff_from_finite_difference']:.1e}).")
+        parts.append(_("Autograd's σ′ on {points} points in [{x_min:g}, {x_max:g}] never "
+                       "exceeds 1/4: its maximum is {max:.17g}, at x = {at:g}, as the lectures "
+                       "say (it agrees with finite differences to {gap:.1e}).").format(
+            points=grid["points"], x_min=grid["x_min"], x_max=grid["x_max"], max=m, at=at,
+            gap=numbers["max_abs_diff_from_finite_difference"]))
     else:
-        parts.append(f"The bound did not show as stated: the largest σ′ measured is {m:.17g} "
-                     f"at x = {at:g}, with {above} point(s) above 1/4.")
+        parts.append(_("The bound did not show as stated: the largest σ′ measured is {max:.17g} "
+                       "at x = {at:g}, with {above} point(s) above 1/4.").format(
+            max=m, at=at, above=above))
     powers = dict(zip(numbers["depths"], numbers["quarter_power"]))
     if 10 in powers:
-        parts.append(f"Through 10 sigmoid layers the gradient keeps at most (1/4)^10 = "
-                     f"{powers[10]:.3g} of its size.")
+        parts.append(_("Through 10 sigmoid layers the gradient keeps at most (1/4)^10 = "
+                       "{power:.3g} of its size.").format(power=powers[10]))
     f32, f64 = numbers["float32"], numbers["float64"]
     for f in (f32, f64):
         if f["zero_depth"] is None or f["below_normal_depth"] is None:
-            parts.append(f"In {f['dtype']} the product did not underflow.")
+            parts.append(_("In {dtype} the product did not underflow.").format(
+                dtype=f["dtype"]))
     if f32["zero_depth"] is not None and f64["zero_depth"] is not None:
-        parts.append(f"Multiplied out in float32 the product leaves the normal range at L = "
-                     f"{f32['below_normal_depth']} and is rounded to exactly 0 at L = "
-                     f"{f32['zero_depth']}; in float64 at L = {f64['below_normal_depth']} and "
-                     f"L = {f64['zero_depth']}: the computer does round it to 0.")
+        parts.append(_("Multiplied out in float32 the product leaves the normal range at L = "
+                       "{f32_subnormal} and is rounded to exactly 0 at L = {f32_zero}; in "
+                       "float64 at L = {f64_subnormal} and L = {f64_zero}: the computer does "
+                       "round it to 0.").format(
+            f32_subnormal=f32["below_normal_depth"], f32_zero=f32["zero_depth"],
+            f64_subnormal=f64["below_normal_depth"], f64_zero=f64["zero_depth"]))
     return " ".join(parts)
 
 
@@ -163,15 +168,16 @@ def plot(result: Result) -> dict:
     ax = fig.subplots()
     c = n["curve"]
     ax.plot(c["x"], c["sigmoid"], color="C0", lw=2, label="σ(x)")
-    ax.plot(c["x"], c["derivative"], color="C3", lw=2, label="σ′(x) by autograd")
+    ax.plot(c["x"], c["derivative"], color="C3", lw=2, label=_("σ′(x) by autograd"))
     ax.axhline(0.25, color="0.3", ls="--", lw=1, label="1/4")
     ax.plot([n["argmax_x"]], [n["max_derivative"]], "o", color="C3", ms=7)
-    ax.annotate(f"max σ′ = {n['max_derivative']:g} at x = {n['argmax_x']:g}",
+    ax.annotate(_("max σ′ = {max:g} at x = {at:g}").format(max=n["max_derivative"],
+                                                          at=n["argmax_x"]),
                 (n["argmax_x"], n["max_derivative"]), xytext=(12, 18),
                 textcoords="offset points", fontsize=9)
     ax.set_xlabel("x")
-    ax.set_ylabel("value")
-    ax.set_title("the sigmoid and its derivative: σ′ = σ(1 − σ) ≤ 1/4")
+    ax.set_ylabel(_("value"))
+    ax.set_title(_("the sigmoid and its derivative: σ′ = σ(1 − σ) ≤ 1/4"))
     ax.legend(loc="center right")
     ax.grid(alpha=0.3)
     figs["sigmoid"] = fig
@@ -180,8 +186,8 @@ def plot(result: Result) -> dict:
     axes = fig.subplots(1, 2)
     for ax, key, color in zip(axes, ("float32", "float64"), ("C1", "C0")):
         _underflow_panel(ax, n[key], color)
-    fig.suptitle("(1/4)^L, the largest factor L sigmoid layers leave, multiplied out until the "
-                 "computer rounds it to 0")
+    fig.suptitle(_("(1/4)^L, the largest factor L sigmoid layers leave, multiplied out until "
+                   "the computer rounds it to 0"))
     figs["underflow"] = fig
     return figs
 
@@ -195,23 +201,24 @@ def _underflow_panel(ax, f: dict, color: str) -> None:
     prods = np.asarray(f["products"])
     depth = np.arange(1, prods.size + 1)
     nz = prods > 0
-    ax.plot(depth[nz], prods[nz], color=color, lw=2, label="1/4 · 1/4 · … (L factors)")
+    ax.plot(depth[nz], prods[nz], color=color, lw=2, label=_("1/4 · 1/4 · … (L factors)"))
     ax.axhline(f["smallest_normal"], color="0.4", ls=":", lw=1,
-               label=f"smallest normal {f['smallest_normal']:.3g}")
+               label=_("smallest normal {value:.3g}").format(value=f["smallest_normal"]))
     ax.axhline(f["smallest_subnormal"], color="0.4", ls="--", lw=1,
-               label=f"smallest subnormal {f['smallest_subnormal']:.3g}")
+               label=_("smallest subnormal {value:.3g}").format(value=f["smallest_subnormal"]))
     if prods.size >= LECTURE_DEPTH:     # the lectures' network: where it sits on the curve
         at = prods[LECTURE_DEPTH - 1]
         ax.axvline(LECTURE_DEPTH, color="C2", ls="-.", lw=1.2)
         ax.plot([LECTURE_DEPTH], [at], "o", color="C2", ms=6,
-                label=f"the lectures' L = {LECTURE_DEPTH}: (1/4)^{LECTURE_DEPTH} = {at:.2g}")
+                label=_("the lectures' L = {depth}: (1/4)^{depth} = {value:.2g}").format(
+                    depth=LECTURE_DEPTH, value=at))
     top = blended_transform_factory(ax.transData, ax.transAxes)
-    for d, style, what in ((f["below_normal_depth"], ":", "subnormal\nfrom L = {}"),
-                           (f["zero_depth"], "-", "exactly 0\nat L = {}")):
+    for d, style, what in ((f["below_normal_depth"], ":", _("subnormal\nfrom L = {depth}")),
+                           (f["zero_depth"], "-", _("exactly 0\nat L = {depth}"))):
         if d is None:
             continue
         ax.axvline(d, color="C3", ls=style, lw=1.3)
-        ax.text(d, 0.97 if style == "-" else 0.80, what.format(d), transform=top,
+        ax.text(d, 0.97 if style == "-" else 0.80, what.format(depth=d), transform=top,
                 ha="right", va="top", fontsize=8.5, color="C3",
                 bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.85))
     if f["zero_depth"] is not None:
@@ -223,8 +230,8 @@ def _underflow_panel(ax, f: dict, color: str) -> None:
     bottom = f["smallest_subnormal"] / 1e3
     ax.set_ylim(bottom if bottom > 0 else f["smallest_subnormal"] / 1.0001, 10)
     ax.set_xlim(0, prods.size * 1.04)
-    ax.set_xlabel("L, the number of sigmoid layers")
-    ax.set_ylabel("(1/4)^L (log scale)")
-    ax.set_title(f"in {f['dtype']}")
+    ax.set_xlabel(_("L, the number of sigmoid layers"))
+    ax.set_ylabel(_("(1/4)^L (log scale)"))
+    ax.set_title(_("in {dtype}").format(dtype=f["dtype"]))
     ax.legend(loc="lower left", fontsize=8)
     ax.grid(alpha=0.3)

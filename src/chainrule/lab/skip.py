@@ -37,7 +37,7 @@ from ..optim import SGD
 from ..tensor import Tensor
 from .harness import recorded, train
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "skip"
 TITLE = "Plain versus residual MLPs, 10 to 50 layers deep: the identity path keeps the gradient"
@@ -86,7 +86,7 @@ def run(*, seed: int = 0, depths: tuple[int, ...] = (10, 20, 50), width: int = 3
         progress: bool = False) -> Result:
     """For each depth (hidden layers), a plain and a residual MLP from the same seed:
     gradient norms per layer at initialisation, then ``epochs`` epochs of SGD."""
-    X_train, _, y_train, _ = breast_cancer(split=True)
+    X_train, _X_test, y_train, _y_test = breast_cancer(split=True)
     data = (X_train, y_train.astype(np.float32).reshape(-1, 1))
     per_depth = {}
     for depth in depths:
@@ -114,46 +114,52 @@ def _kept(plain: float, residual: float) -> bool:
 def conclude(numbers: dict) -> str:
     per = numbers["per_depth"]
     if not per:
-        return "No depth was run, so there is nothing to conclude."
+        return _("No depth was run, so there is nothing to conclude.")
     act = numbers["activation"]
-    grads = "; ".join(f"depth {d}: plain {v['plain']['first_layer_grad']:.2g}, residual "
-                      f"{v['residual']['first_layer_grad']:.2g}" for d, v in per.items())
-    parts = [f"First-layer gradient norm at initialisation ({act}) -- {grads}."]
+    grads = "; ".join(_("depth {depth}: plain {plain:.2g}, residual {residual:.2g}").format(
+        depth=d, plain=v["plain"]["first_layer_grad"], residual=v["residual"]["first_layer_grad"])
+        for d, v in per.items())
+    parts = [_("First-layer gradient norm at initialisation ({activation}) -- {gradients}.")
+             .format(activation=act, gradients=grads)]
     zeros = [d for d, v in per.items() if v["plain"]["first_layer_grad"] == 0]
     if zeros:
-        parts.append(f"At depth {', '.join(zeros)} the plain network's first-layer gradient is "
-                     "exactly 0: it underflowed.")
+        parts.append(_("At depth {depths} the plain network's first-layer gradient is "
+                       "exactly 0: it underflowed.").format(depths=", ".join(zeros)))
     kept = [d for d, v in per.items()
             if _kept(v["plain"]["first_layer_grad"], v["residual"]["first_layer_grad"])]
     lost = [d for d in per if d not in kept]
     if kept:
-        parts.append(f"The skip connections keep the gradient at depth {', '.join(kept)} "
-                     f"(at least {KEPT:g} times the plain network's).")
+        parts.append(_("The skip connections keep the gradient at depth {depths} "
+                       "(at least {factor:g} times the plain network's).").format(
+            depths=", ".join(kept), factor=KEPT))
     if lost:
-        parts.append(f"At depth {', '.join(lost)} the effect did not show: the residual "
-                     f"first-layer gradient is not {KEPT:g} times the plain one.")
-    losses = "; ".join(f"depth {d}: plain {_loss(v['plain'])}, residual {_loss(v['residual'])}"
-                       for d, v in per.items())
-    parts.append(f"Final training loss -- {losses}.")
+        parts.append(_("At depth {depths} the effect did not show: the residual "
+                       "first-layer gradient is not {factor:g} times the plain one.").format(
+            depths=", ".join(lost), factor=KEPT))
+    losses = "; ".join(_("depth {depth}: plain {plain}, residual {residual}").format(
+        depth=d, plain=_loss(v["plain"]), residual=_loss(v["residual"])) for d, v in per.items())
+    parts.append(_("Final training loss -- {losses}.").format(losses=losses))
     better = [d for d, v in per.items() if not v["residual"]["diverged"]
               and (v["plain"]["diverged"]
                    or v["residual"]["final_loss"] < BETTER * v["plain"]["final_loss"])]
     worse = [d for d in per if d not in better]
     if better:
-        parts.append(f"The residual network trains to a far lower loss at depth "
-                     f"{', '.join(better)}.")
+        parts.append(_("The residual network trains to a far lower loss at depth "
+                       "{depths}.").format(depths=", ".join(better)))
     if worse:
-        parts.append(f"At depth {', '.join(worse)} the training advantage did not show.")
+        parts.append(_("At depth {depths} the training advantage did not show.").format(
+            depths=", ".join(worse)))
     stuck = [d for d, v in per.items()
              if v["plain"]["train_accuracy"] <= numbers["majority_train_accuracy"] + 0.02]
     if stuck:
-        parts.append(f"The plain network at depth {', '.join(stuck)} learned nothing beyond "
-                     f"the majority class ({numbers['majority_train_accuracy']:.1%}).")
+        parts.append(_("The plain network at depth {depths} learned nothing beyond "
+                       "the majority class ({majority:.1%}).").format(
+            depths=", ".join(stuck), majority=numbers["majority_train_accuracy"]))
     return " ".join(parts)
 
 
 def _loss(v: dict) -> str:
-    return "diverged" if v["diverged"] else f"{v['final_loss']:.3g}"
+    return _("diverged") if v["diverged"] else f"{v['final_loss']:.3g}"
 
 
 def plot(result: Result) -> dict:
@@ -161,17 +167,20 @@ def plot(result: Result) -> dict:
     n = result.numbers
     per = n["per_depth"]
     cols = max(len(per), 1)
+    kinds = {"plain": _("plain"), "residual": _("residual")}
     figs = {}
 
     fig = Figure(figsize=(4.6 * cols, 4.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, cols))
     for ax, (d, v) in zip(axes, per.items()):
-        plot_gradient_norms({f"{k} (layer 1: {v[k]['first_layer_grad']:.1e})":
+        plot_gradient_norms({_("{kind} (layer 1: {gradient:.1e})").format(
+                                 kind=kinds[k], gradient=v[k]["first_layer_grad"]):
                              v[k]["init_grad_norm"] for k in KINDS}, ax=ax,
-                            title=f"{d} hidden layers + the output layer")
-        ax.set_xlabel(f"Linear layer (1 = next to the input, {int(d) + 1} = the output)")
-    fig.suptitle(f"gradient norm per layer at initialisation, plain vs residual "
-                 f"({n['activation']})")
+                            title=_("{depth} hidden layers + the output layer").format(depth=d))
+        ax.set_xlabel(_("Linear layer (1 = next to the input, {output} = the output)").format(
+            output=int(d) + 1))
+    fig.suptitle(_("gradient norm per layer at initialisation, plain vs residual "
+                   "({activation})").format(activation=n["activation"]))
     figs["init-gradients"] = fig
 
     fig = Figure(figsize=(4.6 * cols, 3.8), layout="constrained")
@@ -180,11 +189,12 @@ def plot(result: Result) -> dict:
         for k, kind in enumerate(KINDS):
             losses = v[kind]["train_loss"]
             ax.plot(np.arange(1, len(losses) + 1), losses, lw=2, color=f"C{k}",
-                    label=f"{kind}: {_loss(v[kind])}" + (" (diverged)" if v[kind]["diverged"]
-                                                          else ""))
-        loss_axes(ax, f"{d} hidden layers + the output layer", ylabel=None, fontsize=8, title="final loss",
-                  title_fontsize=8)
-    axes[0].set_ylabel("training loss, BCE (log scale)")
-    fig.suptitle(f"training loss per epoch, plain vs residual ({n['activation']}, SGD)")
+                    label=_("{kind}: {loss}").format(kind=kinds[kind], loss=_loss(v[kind]))
+                    + (_(" (diverged)") if v[kind]["diverged"] else ""))
+        loss_axes(ax, _("{depth} hidden layers + the output layer").format(depth=d),
+                  ylabel=None, fontsize=8, title=_("final loss"), title_fontsize=8)
+    axes[0].set_ylabel(_("training loss, BCE (log scale)"))
+    fig.suptitle(_("training loss per epoch, plain vs residual ({activation}, SGD)").format(
+        activation=n["activation"]))
     figs["loss"] = fig
     return figs

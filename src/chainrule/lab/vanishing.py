@@ -37,7 +37,7 @@ from ..optim import SGD
 from ..tensor import Tensor
 from .harness import recorded, train
 from .result import Result
-from ..i18n import N_
+from ..i18n import N_, _
 
 NAME = "vanishing"
 TITLE = "10 sigmoid layers: the first layer's gradient vanishes; tanh and the ReLU family keep it"
@@ -55,7 +55,7 @@ TINY = {"epochs": 2, "width": 8}
 
 VANISHED = 1e-2      # first/last gradient ratio below which we call the gradient vanished
 LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "Leaky ReLU",
-          "sigmoid+skip": "sigmoid + skip connections"}
+          "sigmoid+skip": N_("sigmoid + skip connections")}   # _label translates them
 REMEDIES = ("tanh", "relu", "leaky_relu", "sigmoid+skip")
 LOSS = F.binary_cross_entropy_with_logits
 
@@ -143,78 +143,96 @@ def _ratio(a: float, b: float) -> float:
 def conclude(numbers: dict) -> str:
     per = numbers["per_activation"]
     if not per:
-        return "No activation was run, so there is nothing to conclude."
-    label = lambda a: LABELS.get(a, a)                                  # noqa: E731
+        return _("No activation was run, so there is nothing to conclude.")
+    label = _label
     n_layers = len(numbers["layer_names"])
-    ratios = ", ".join(f"{v['init_ratio']:.2g} with {label(a)}" for a, v in per.items())
-    parts = [f"At initialisation the first layer's gradient norm is {ratios}, as a fraction "
-             f"of layer {n_layers}'s."]
+    ratios = ", ".join(_("{ratio:.2g} with {activation}").format(
+        ratio=v["init_ratio"], activation=label(a)) for a, v in per.items())
+    parts = [_("At initialisation the first layer's gradient norm is {ratios}, as a fraction "
+               "of layer {layers}'s.").format(ratios=ratios, layers=n_layers)]
     vanished = [a for a, v in per.items() if v["init_ratio"] < VANISHED]
     if "sigmoid" in per:
         if "sigmoid" in vanished:
-            parts.append("The vanishing gradient shows with sigmoid.")
+            parts.append(_("The vanishing gradient shows with sigmoid."))
         else:
-            parts.append(f"The vanishing gradient did not show with sigmoid (the ratio is not "
-                         f"below {VANISHED:g}).")
+            parts.append(_("The vanishing gradient did not show with sigmoid (the ratio is not "
+                           "below {bound:g}).").format(bound=VANISHED))
     fixes = [a for a in REMEDIES if a in per]
     ok = [label(a) for a in fixes if a not in vanished]
     bad = [label(a) for a in fixes if a in vanished]
     if ok:
-        parts.append(f"With {_join(ok)} it does not vanish (the ratio stays above "
-                     f"{VANISHED:g}).")
+        parts.append(_("With {remedies} it does not vanish (the ratio stays above "
+                       "{bound:g}).").format(remedies=_join(ok), bound=VANISHED))
     if bad:
-        parts.append(f"With {_join(bad)} it vanished too: that remedy did not show.")
+        parts.append(_("With {remedies} it vanished too: that remedy did not show.").format(
+            remedies=_join(bad)))
     during = ", ".join(f"{v['train_ratio']:.2g} ({label(a)})" for a, v in per.items())
-    parts.append(f"Averaged over training the ratio is {during}.")
+    parts.append(_("Averaged over training the ratio is {ratios}.").format(ratios=during))
     moved = ", ".join(f"{v['weight_movement'][0]:.2g} ({label(a)})" for a, v in per.items())
-    parts.append(f"After {numbers['steps']} SGD steps layer 1's weights moved by {moved} of "
-                 "their initial size.")
+    parts.append(_("After {steps} SGD steps layer 1's weights moved by {moved} of "
+                   "their initial size.").format(steps=numbers["steps"], moved=moved))
     diverged = [label(a) for a, v in per.items() if v.get("diverged")]
     if diverged:
-        parts.append(f"Training diverged with {_join(diverged)}: the loss became NaN or "
-                     f"infinite at lr = {numbers.get('lr', 'this rate')}, so their training "
-                     "numbers say nothing about the gradient; a smaller learning rate "
-                     "usually helps.")
+        parts.append(_("Training diverged with {activations}: the loss became NaN or "
+                       "infinite at lr = {lr}, so their training "
+                       "numbers say nothing about the gradient; a smaller learning rate "
+                       "usually helps.").format(activations=_join(diverged),
+                                                lr=numbers.get("lr", _("this rate"))))
     per = {a: v for a, v in per.items() if not v.get("diverged")}
     majority = numbers["majority_train_accuracy"]
     stuck = [label(a) for a, v in per.items() if v["train_accuracy"] <= majority + 0.02]
     learned = [f"{label(a)} {v['train_accuracy']:.1%}/{v['test_accuracy']:.1%}"
                for a, v in per.items() if v["train_accuracy"] > majority + 0.02]
     if learned:
-        parts.append("Train/test accuracy: " + ", ".join(learned) + ".")
+        parts.append(_("Train/test accuracy: {accuracies}.").format(accuracies=", ".join(learned)))
     if stuck:
-        parts.append(f"The {_join(stuck)} network{'s' if len(stuck) > 1 else ''} did not learn "
-                     f"beyond predicting the majority class ({majority:.1%} of the training "
-                     "set).")
+        sentence = (_("The {activations} networks did not learn beyond predicting the majority "
+                      "class ({majority:.1%} of the training set).") if len(stuck) > 1 else
+                    _("The {activations} network did not learn beyond predicting the majority "
+                      "class ({majority:.1%} of the training set)."))
+        parts.append(sentence.format(activations=_join(stuck), majority=majority))
     elif "sigmoid" in vanished:
-        parts.append(f"Even so, the sigmoid network learned (train accuracy "
-                     f"{per['sigmoid']['train_accuracy']:.1%}): the vanishing gradient did "
-                     "not stop its training here.")
+        parts.append(_("Even so, the sigmoid network learned (train accuracy "
+                       "{accuracy:.1%}): the vanishing gradient did "
+                       "not stop its training here.").format(
+                           accuracy=per["sigmoid"]["train_accuracy"]))
     return " ".join(parts)
 
 
+def _label(activation: str) -> str:
+    """The activation's name in the legend and the conclusion (in this run's language)."""
+    return _(LABELS[activation]) if activation in LABELS else activation
+
+
 def _join(names: list) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    """"a", "a and b", "a, b and c" (in this run's language)."""
+    if len(names) == 1:
+        return names[0]
+    return _("{names} and {last}").format(names=", ".join(names[:-1]), last=names[-1])
 
 
 def plot(result: Result) -> dict:
     Figure = figure_class()
     n = result.numbers
     per = n["per_activation"]
-    label = lambda a: LABELS.get(a, a)                                  # noqa: E731
+    label = _label
     colours = [ACTIVATION_COLOURS.get(a, "0.3") for a in per]
     layers = len(n["layer_names"])
     figs = {}
     figs["init-gradients"] = plot_gradient_norms(
-        {f"{label(a)} (first/last = {v['init_ratio']:.1e})": v["init_grad_norm"]
+        {_("{activation} (first/last = {ratio:.1e})").format(
+            activation=label(a), ratio=v["init_ratio"]): v["init_grad_norm"]
          for a, v in per.items()}, colors=colours,
-        title=f"gradient norm per layer at initialisation, {layers} Linear layers")
+        title=_("gradient norm per layer at initialisation, {layers} Linear layers").format(
+            layers=layers))
 
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.subplots()
     plot_gradient_norms({label(a): v["weight_movement"] for a, v in per.items()}, ax=ax,
-                        colors=colours, ylabel="‖W_after − W_init‖ / ‖W_init‖ (log scale)",
-                        title=f"how far each layer's weights moved in {n['steps']} SGD steps")
+                        colors=colours,
+                        ylabel=_("‖W_after − W_init‖ / ‖W_init‖ (log scale)"),
+                        title=_("how far each layer's weights moved in {steps} SGD "
+                                "steps").format(steps=n["steps"]))
     figs["weight-movement"] = fig
 
     fig = Figure(figsize=(7, 4.2), layout="constrained")
@@ -222,8 +240,8 @@ def plot(result: Result) -> dict:
     for a, v in per.items():
         epochs = np.arange(1, len(v["train_loss"]) + 1)
         ax.plot(epochs, v["train_loss"], lw=2, color=ACTIVATION_COLOURS.get(a, "0.3"),
-                label=f"{label(a)}: train {v['train_accuracy']:.0%}, test "
-                      f"{v['test_accuracy']:.0%}")
-    loss_axes(ax, "training loss per epoch, same data, seed and SGD steps")
+                label=_("{activation}: train {train:.0%}, test {test:.0%}").format(
+                    activation=label(a), train=v["train_accuracy"], test=v["test_accuracy"]))
+    loss_axes(ax, _("training loss per epoch, same data, seed and SGD steps"))
     figs["loss"] = fig
     return figs
