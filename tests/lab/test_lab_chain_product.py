@@ -124,6 +124,11 @@ def test_conclusion_says_did_not_show_when_the_effect_is_absent(result):
     for v in n["per_network"].values():
         v["derivative_factor_geomean"] = v["weight_factor_geomean"] = 1.2
     assert "Neither factor shrinks it: the shrinking did not show" in exp.conclude(n)
+    relu = n["per_network"]["relu"]      # f' shrinks, the weights grow it more
+    relu["derivative_factor_geomean"], relu["weight_factor_geomean"] = 0.8, 1.4
+    relu["ratio_geomean"] = 1.12
+    assert ("ReLU: " in exp.conclude(n) and "The derivative f′ shrinks it by ×0.8 per layer, "
+            "but the other factor more than makes up for it" in exp.conclude(n))
     n["per_network"]["sigmoid"]["chain_error_float64"] = 1e-3
     assert "did not reproduce autograd's gradient" in exp.conclude(n)
     n["path"]["sigmoid"][0]["derivative"] = 0.3

@@ -411,6 +411,11 @@ def _split_sentence(name: str, v: dict, inner: str) -> str:
     if not shrinking:
         return text + " " + _("Neither factor shrinks it: the shrinking did not show.")
     which = min(shrinking, key=shrinking.get)
+    if not r < 1:   # one factor shrinks, the other more than makes up for it
+        return text + " " + _("{which} shrinks it by ×{factor:.3g} per layer, but the other "
+                              "factor more than makes up for it: the gradient does not "
+                              "shrink.").format(which=which[:1].upper() + which[1:],
+                                                factor=shrinking[which])
     return text + " " + _("What shrinks it is {which}, by ×{factor:.3g} per layer.").format(
         which=which, factor=shrinking[which])
 
