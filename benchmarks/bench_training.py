@@ -90,6 +90,7 @@ def chainrule_step(w: Workload, compiled: bool = False):
         layers += [nn.Residual(nn.Sequential(lin, act()))] if w.residual_blocks else [lin, act()]
     out = nn.Linear(*w.weights[-1].shape)
     out.weight.data[...] = w.weights[-1]
+    out.bias.data[...] = w.biases[-1]
     layers.append(out)
     model = nn.Sequential(*layers)
     opt = cr.optim.SGD(model.parameters(), lr=w.lr)
@@ -148,6 +149,7 @@ def torch_step(w: Workload):
     out = torch.nn.Linear(*w.weights[-1].shape)
     with torch.no_grad():
         out.weight.copy_(torch.from_numpy(w.weights[-1].T.copy()))
+        out.bias.copy_(torch.from_numpy(w.biases[-1]))
     layers.append(out)
     model = torch.nn.Sequential(*layers)
     opt = torch.optim.SGD(model.parameters(), lr=w.lr)
@@ -160,37 +162,49 @@ def torch_step(w: Workload):
 
 # ------------------------------------------------------------ hand-written NumPy
 def numpy_step(w: Workload):
-    """The same step with every derivative written out: the cost of the arithmetic alone."""
+    """The same step with every derivative written out: the cost of the arithmetic alone.
+    Like the others it computes the loss it returns (in the stable forms chainrule and
+    PyTorch use), not only its gradient."""
     Ws = [W.copy() for W in w.weights]
     bs = [b.copy() for b in w.biases]
     X, y, lr, n = w.X, w.y, np.float32(w.lr), w.batch
     sigmoid = w.activation == "sigmoid"
     onehot = None if w.loss == "bce" else np.eye(w.sizes[-1], dtype=np.float32)[y]
+    rows = np.arange(n)
 
     def step():
-        acts, a = [X], X
+        acts, hs, a = [X], [None], X
         for W, b in zip(Ws[:-1], bs[:-1]):
             z = a @ W + b
             h = 1 / (1 + np.exp(-z)) if sigmoid else np.maximum(z, 0)
             a = h + a if w.residual_blocks else h
             acts.append(a)
+            hs.append(h)
         logits = a @ Ws[-1] + bs[-1]
         if w.loss == "bce":
-            p = 1 / (1 + np.exp(-logits[:, 0]))
+            x = logits[:, 0]
+            loss = (np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))).mean()
+            p = 1 / (1 + np.exp(-x))
             g = ((p - y) / n)[:, None]
         else:
-            e = np.exp(logits - logits.max(axis=1, keepdims=True))
-            g = (e / e.sum(axis=1, keepdims=True) - onehot) / n
+            z = logits - logits.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            total = e.sum(axis=1, keepdims=True)
+            loss = (np.log(total[:, 0]) - z[rows, y]).mean()
+            g = (e / total - onehot) / n
+        through = None    # dJ/d(block output) one block up, which the shortcut carries down
         for i in range(len(Ws) - 1, -1, -1):
-            a_in = acts[i]
-            gW, gb = a_in.T @ g, g.sum(axis=0)
+            gW, gb = acts[i].T @ g, g.sum(axis=0)      # g: dJ/d(pre-activation of layer i)
             if i > 0:
-                upstream = g @ Ws[i].T
-                h = acts[i] - acts[i - 1] if w.residual_blocks else acts[i]
-                local = h * (1 - h) if sigmoid else (h > 0)
-                g = upstream * local + (upstream if w.residual_blocks else 0)
+                ga = g @ Ws[i].T                       # dJ/d(acts[i]) through layer i
+                if w.residual_blocks and through is not None:
+                    ga += through
+                h = hs[i]
+                g = ga * (h * (1 - h) if sigmoid else (h > 0))
+                through = ga
             Ws[i] -= lr * gW
             bs[i] -= lr * gb
+        return loss
     return step
 
 
