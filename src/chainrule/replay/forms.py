@@ -28,6 +28,7 @@ import numpy as np
 
 from ..nn.dropout import dropout_mask
 from ..nn.losses import cross_entropy_parts
+from ..ops.activation import sigmoid_array
 from ..ops.xp import NUMPY
 
 __all__ = ["FORMS", "Node"]
@@ -77,6 +78,8 @@ class Generic:
 
     def backward(self, node: Node, g: np.ndarray, dests: list):
         rule, out, ins = node.rule, node.out, node.inputs
+        if all(d is None for d in dests):
+            return None
 
         def step():
             for dest, value in zip(dests, rule(NUMPY, g, out, *ins)):
@@ -99,6 +102,9 @@ class View(Generic):
 
     def view(self, node: Node, x: np.ndarray) -> np.ndarray:
         return x.reshape(node.out.shape)
+
+    def passes(self, node: Node) -> list:
+        return [True]     # the input's gradient is g reshaped: a view of g's buffer
 
 
 class Add(Generic):
@@ -275,6 +281,23 @@ class FusedLoss:
     backward = Generic.backward
 
 
+class BCEWithLogits(FusedLoss):
+    """The loss of the lectures' binary classifiers: its gradient for the logits written
+    straight into its buffer, g * (sigmoid(x) - y), as the rule computes it."""
+
+    def backward(self, node: Node, g: np.ndarray, dests: list):
+        if len(dests) != 2 or dests[0] is None or dests[1] is not None:
+            return FusedLoss.backward(self, node, g, dests)   # (targets with a gradient)
+        ins, dest = node.inputs, dests[0]
+        n = ins[0].size
+        scale = 1.0 / n if node.attrs["reduction"] == "mean" and n else 1.0
+
+        def step():
+            gs = g * scale if scale != 1.0 else g
+            np.multiply(gs, sigmoid_array(ins[0]) - ins[1], out=dest)
+        return step
+
+
 class CrossEntropy:
     """Softmax cross-entropy against the labels of this call (an input of the step); the
     backward reuses the forward's shifted logits, as the eager op's plain pass does."""
@@ -316,7 +339,7 @@ FORMS = {
     "tanh": Tanh(),
     "relu": ReLU(),
     "dropout": Dropout(),
-    "binary_cross_entropy_with_logits": FusedLoss(),
+    "binary_cross_entropy_with_logits": BCEWithLogits(),
     "binary_cross_entropy": FusedLoss(),
     "cross_entropy": CrossEntropy(),
     "add": Add(),

@@ -165,7 +165,9 @@ class Program:
                     if passing and not aliased and p._backward is not None:
                         # p's gradient is t's: share the buffer (one input only, so no
                         # later accumulation into p can change what another input reads)
-                        grads[id(p)], aliased = g, True
+                        shape = self._array(p).shape    # (a reshape passes g reshaped)
+                        grads[id(p)] = g if g.shape == shape else g.reshape(shape)
+                        aliased = True
                         dests.append(None)
                     else:
                         grads[id(p)] = first_buffer(p)
