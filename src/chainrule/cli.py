@@ -159,12 +159,12 @@ def _lab_common(p, seed: bool) -> None:
 def _lab_experiment_parser(name: str) -> argparse.ArgumentParser:
     """`chainrule lab NAME`'s options, one per parameter of the experiment's run()."""
 
-    from .lab import get, parameters
+    from .lab import get, parameters, title
 
     module = get(name)
     doc = (module.run.__doc__ or "").strip().split("\n\n")[0]
     p = argparse.ArgumentParser(prog=f"chainrule lab {module.NAME}",
-                                description=f"{module.TITLE}. {' '.join(doc.split())}")
+                                description=f"{title(name)}. {' '.join(doc.split())}")
     try:
         hints = typing.get_type_hints(module.run)
     except Exception:       # noqa: BLE001 -- an unresolvable annotation: use the defaults

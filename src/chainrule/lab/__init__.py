@@ -30,6 +30,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Callable
 
+from ..i18n import _
 from .result import Result
 
 __all__ = ["Result", "Failure", "LabRunError", "names", "get", "title", "parameters", "run",
@@ -112,9 +113,10 @@ def get(name: str) -> ModuleType:
 
 
 def title(name: str) -> str:
-    """The experiment's one-line title (its name if the module cannot be loaded)."""
+    """The experiment's one-line title, in the current language (its name if the module
+    cannot be loaded)."""
     try:
-        return get(name).TITLE
+        return _(get(name).TITLE)
     except (ValueError, ImportError, TypeError):
         return name
 

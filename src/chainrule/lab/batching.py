@@ -38,7 +38,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "batching"
-TITLE = "Batch, stochastic and mini-batch gradient descent: updates, speed and noise"
+TITLE = N_("Batch, stochastic and mini-batch gradient descent: updates, speed and noise")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "loss": N_(
         "The whole training set's loss after each epoch of batch, mini-batch and stochastic "

@@ -43,7 +43,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "degradation"
-TITLE = ("The degradation problem: deeper plain networks train worse, residual networks "
+TITLE = N_("The degradation problem: deeper plain networks train worse, residual networks "
          "do not")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "curves": N_(

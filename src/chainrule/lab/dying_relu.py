@@ -48,7 +48,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "dying-relu"
-TITLE = "A large learning rate kills ReLU units for good; Leaky ReLU units keep a gradient"
+TITLE = N_("A large learning rate kills ReLU units for good; Leaky ReLU units keep a gradient")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "dead-units": N_(
         "The fraction of hidden units that are dead (no gradient from any training example) "

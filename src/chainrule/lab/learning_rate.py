@@ -35,7 +35,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "learning-rate"
-TITLE = "A learning-rate sweep: too small crawls, too large oscillates or diverges"
+TITLE = N_("A learning-rate sweep: too small crawls, too large oscillates or diverges")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "loss": N_(
         "The training loss per step for each learning rate: the same network, start and "

@@ -40,7 +40,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "losses"
-TITLE = ("Cross-entropy vs squared error behind a sigmoid: MSE's gradient vanishes when the "
+TITLE = N_("Cross-entropy vs squared error behind a sigmoid: MSE's gradient vanishes when the "
          "output is confidently wrong")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "gradient": N_(

@@ -50,7 +50,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "optimizers"
-TITLE = ("SGD, momentum, RMSProp and Adam: a narrow valley and a network, the same step "
+TITLE = N_("SGD, momentum, RMSProp and Adam: a narrow valley and a network, the same step "
          "budget")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "valley": N_(

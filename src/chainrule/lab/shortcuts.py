@@ -59,7 +59,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "shortcuts"
-TITLE = "DenseNet concatenation and deep supervision shorten the gradient's path to layer 1"
+TITLE = N_("DenseNet concatenation and deep supervision shorten the gradient's path to layer 1")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "init-gradients": N_(
         "The gradient norm per layer at initialisation: a plain network, DenseNet-style "

@@ -33,7 +33,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "sigmoid-bound"
-TITLE = "σ′(x) = σ(x)(1 − σ(x)) ≤ 1/4, so L sigmoid layers scale the gradient by at most (1/4)^L"
+TITLE = N_("σ′(x) = σ(x)(1 − σ(x)) ≤ 1/4, so L sigmoid layers scale the gradient by at most (1/4)^L")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "sigmoid": N_(
         "The sigmoid σ(x) and its derivative σ′(x) = σ(x)(1 − σ(x)), measured by "

@@ -40,7 +40,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "skip"
-TITLE = "Plain versus residual MLPs, 10 to 50 layers deep: the identity path keeps the gradient"
+TITLE = N_("Plain versus residual MLPs, 10 to 50 layers deep: the identity path keeps the gradient")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "init-gradients": N_(
         "The gradient norm per layer at initialisation, plain against residual (skip "

@@ -40,7 +40,7 @@ from .result import Result
 from ..i18n import N_, _
 
 NAME = "vanishing"
-TITLE = "10 sigmoid layers: the first layer's gradient vanishes; tanh and the ReLU family keep it"
+TITLE = N_("10 sigmoid layers: the first layer's gradient vanishes; tanh and the ReLU family keep it")
 CAPTIONS = {   # figure id -> caption, shown under the figure in the report
     "init-gradients": N_(
         "The gradient norm ‖dL/dW‖ that reaches each layer at initialisation, for each "
