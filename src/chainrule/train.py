@@ -386,13 +386,18 @@ def _compiled_step(model, optimizer, loss_fn: Callable, callbacks: list):
 
     def train_step(xb, yb):
         optimizer.zero_grad()
-        output = model(xb)
-        loss = loss_fn(output, _as_column(output, yb, columns))
+        _, loss = _forward(model, loss_fn, xb, yb, columns)
         _loss_value(loss, "fit")          # (its checks, on the recorded call)
         loss.backward()
         optimizer.step()
         return loss
     return replay.compile(train_step)
+
+
+def _forward(model, loss_fn: Callable, xb: Tensor, yb: Tensor, columns: bool) -> tuple:
+    """The model's output on a batch and the loss, as every step of fit computes them."""
+    output = model(xb)
+    return output, loss_fn(output, _as_column(output, yb, columns))
 
 
 def _train_epoch(ctx: _Context, loader, loss_fn: Callable, callbacks: list,
@@ -408,18 +413,14 @@ def _train_epoch(ctx: _Context, loader, loss_fn: Callable, callbacks: list,
             ctx.step, ctx.batch = step, (xb, yb)
             if ctx.compiled is not None:   # the whole step, replayed; no output kept
                 ctx.loss = ctx.compiled(xb, yb)
-                value = _loss_value(ctx.loss, "fit")
-                if not np.isfinite(value):
-                    history.wall_time = time.perf_counter() - started
-                    raise NonFiniteLossError(ctx.epoch, step, value, history)
             else:
                 optimizer.zero_grad()
-                ctx.output = ctx.model(xb)
-                ctx.loss = loss_fn(ctx.output, _as_column(ctx.output, yb, columns))
-                value = _loss_value(ctx.loss, "fit")
-                if not np.isfinite(value):
-                    history.wall_time = time.perf_counter() - started
-                    raise NonFiniteLossError(ctx.epoch, step, value, history)
+                ctx.output, ctx.loss = _forward(ctx.model, loss_fn, xb, yb, columns)
+            value = _loss_value(ctx.loss, "fit")
+            if not np.isfinite(value):
+                history.wall_time = time.perf_counter() - started
+                raise NonFiniteLossError(ctx.epoch, step, value, history)
+            if ctx.compiled is None:
                 ctx.loss.backward()
                 for cb in callbacks:
                     cb.on_backward_end(ctx)

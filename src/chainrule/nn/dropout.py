@@ -34,7 +34,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     def rule(xp, g, out, a):
         return (g * mask,)    # (the mask: a constant of the op, as in PyTorch)
 
-    return result(x.data * mask, (x,), rule, "dropout", "", replay={"p": p, "mask": mask})
+    return result(x.data * mask, (x,), rule, "dropout", "", replay={"p": p})
 
 
 def dropout_mask(shape: tuple, p: float, dtype) -> np.ndarray:

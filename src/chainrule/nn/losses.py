@@ -103,23 +103,27 @@ def _fused(op: str, values: Callable, reduction: str, grads: list[tuple[Tensor, 
     multiplies it by the upstream gradient (divided by n for the mean). ``fast_grads``, one
     per input (None where it needs no gradient), replace the locals in a plain pass
     (``result(..., fast=)``); they may reuse the forward's arrays. ``cr.compile`` replays
-    the node from ``values`` and the locals, unless ``replay`` says otherwise."""
+    the node from ``values`` and the locals (``replay`` adds what else it needs); it gets
+    the reduction and the upstream gradient's ``scale`` too."""
     inputs = tuple(t for t, _ in grads)
     losses = values(*[t.data for t in inputs])
-    if reduction == "none":
-        data, scale = losses, 1.0
-    elif reduction == "sum":
-        data, scale = losses.sum(), 1.0
-    elif losses.size == 0:
+    if reduction == "mean" and losses.size == 0:
         raise ValueError(f"{op}: reduction='mean' of an empty batch is undefined")
-    else:
-        data, scale = losses.mean(), 1.0 / losses.size
+    scale = 1.0 / losses.size if reduction == "mean" else 1.0
     locals_ = [local if t.requires_grad else None for t, local in grads]
     rule = _upstream_times(scale, locals_)
     fast = None if fast_grads is None else _upstream_times(scale, fast_grads)
-    if replay is None:
-        replay = {"values": values, "reduction": reduction, "locals": locals_}
-    return result(np.asarray(data, losses.dtype), inputs, rule, op, fast=fast, replay=replay)
+    replay = {"values": values, "locals": locals_, **(replay or {}),
+              "reduction": reduction, "scale": scale}
+    return result(np.asarray(reduce_losses(losses, reduction), losses.dtype), inputs, rule, op,
+                  fast=fast, replay=replay)
+
+
+def reduce_losses(losses: np.ndarray, reduction: str):
+    """The per-element losses as the reduction asks: themselves, their sum or mean."""
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
 
 
 def _upstream_times(scale: float, locals_: list) -> Callable:
@@ -273,8 +277,7 @@ def cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
 
     return _fused(op, lambda x: losses, reduction, [(input, d_input)],
                   [d_input_fast if input.requires_grad else None],
-                  replay={"labels": target if isinstance(target, Tensor) else labels,
-                          "reduction": reduction})
+                  replay={"labels": target if isinstance(target, Tensor) else labels})
 
 
 def cross_entropy_parts(x: np.ndarray, labels: np.ndarray, rows=None) -> tuple:

@@ -122,9 +122,6 @@ class Arena:
             states = [opt.state[p] for p in self.params]
             opt._update(group, self.views, [g.data for g in self.grad_tensors], states)
 
-    def grad_destinations(self) -> list:
-        return [g.data for g in self.grad_tensors]
-
 
 def _same(a, b) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):

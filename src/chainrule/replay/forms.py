@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn.dropout import dropout_mask
-from ..nn.losses import cross_entropy_parts
+from ..nn.losses import cross_entropy_parts, reduce_losses
 from ..ops.activation import sigmoid_array
 from ..ops.xp import NUMPY
 
@@ -68,7 +68,8 @@ class Generic:
         ufunc, out, ins = self.ufunc, node.out, node.inputs
         if ufunc is not None:
             if any(a.dtype != out.dtype for a in ins):
-                return _mixed_dtypes(node)
+                raise Unreplayable(f"{node.op} of {', '.join(str(a.dtype) for a in ins)} "
+                                   f"into {out.dtype} (a dtype promotion)")
             return lambda: ufunc(*ins, out=out)
         method, attrs, x = self.method, node.attrs, ins[0]
 
@@ -88,11 +89,6 @@ class Generic:
         return step
 
 
-def _mixed_dtypes(node: Node):
-    raise Unreplayable(f"{node.op} of {', '.join(str(a.dtype) for a in node.inputs)} "
-                       f"into {node.out.dtype} (a dtype promotion)")
-
-
 class Unreplayable(Exception):
     """A recorded op that its form cannot replay; the message says why."""
 
@@ -100,8 +96,8 @@ class Unreplayable(Exception):
 class View(Generic):
     """reshape and its kin: the output is a view of the input's buffer, made once."""
 
-    def view(self, node: Node, x: np.ndarray) -> np.ndarray:
-        return x.reshape(node.out.shape)
+    def view(self, x: np.ndarray, shape: tuple) -> np.ndarray:
+        return x.reshape(shape)
 
     def passes(self, node: Node) -> list:
         return [True]     # the input's gradient is g reshaped: a view of g's buffer
@@ -273,9 +269,7 @@ class FusedLoss:
         ins, out = node.inputs, node.out
 
         def step():
-            losses = values(*ins)
-            out[...] = losses if reduction == "none" else (
-                losses.sum() if reduction == "sum" else losses.mean())
+            out[...] = reduce_losses(values(*ins), reduction)
         return step
 
     backward = Generic.backward
@@ -288,9 +282,7 @@ class BCEWithLogits(FusedLoss):
     def backward(self, node: Node, g: np.ndarray, dests: list):
         if len(dests) != 2 or dests[0] is None or dests[1] is not None:
             return FusedLoss.backward(self, node, g, dests)   # (targets with a gradient)
-        ins, dest = node.inputs, dests[0]
-        n = ins[0].size
-        scale = 1.0 / n if node.attrs["reduction"] == "mean" and n else 1.0
+        ins, dest, scale = node.inputs, dests[0], node.attrs["scale"]
 
         def step():
             gs = g * scale if scale != 1.0 else g
@@ -312,15 +304,12 @@ class CrossEntropy:
         def step():
             z, log_norm, losses = cross_entropy_parts(x, labels, rows)
             saved["z"], saved["log_norm"] = z, log_norm
-            out[...] = losses if reduction == "none" else (
-                losses.sum() if reduction == "sum" else losses.mean())
+            out[...] = reduce_losses(losses, reduction)
         return step
 
     def backward(self, node: Node, g: np.ndarray, dests: list):
-        x, labels, dest = node.inputs[0], node.attrs["labels"], dests[0]
-        saved, reduction = node.saved, node.attrs["reduction"]
-        scale = 1.0 / x.shape[0] if reduction == "mean" and x.shape[0] else 1.0
-
+        labels, dest = node.attrs["labels"], dests[0]
+        saved, scale = node.saved, node.attrs["scale"]
         rows = saved["rows"]
 
         def step():

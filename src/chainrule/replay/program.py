@@ -27,7 +27,6 @@ class Program:
         # reads its buffer at build time (then each call copies the input into it)
         self._uses: list = [[] for _ in inputs]
         self._nodes: dict = {}        # id(output tensor) -> (Node, form, parent tensors)
-        self._arenas = arenas
         self.steps: list = []
         self._stepped = _arena_params(rec, arenas)
         self._pool = Pool()
@@ -86,7 +85,7 @@ class Program:
             attrs["labels"] = self._array(attrs["labels"])
         needs = [p.requires_grad for p in ev.parents]
         if isinstance(form, View):
-            out = form.view(Node(ev.op, inputs, ev.out.data, attrs, ev.rule, needs), inputs[0])
+            out = form.view(inputs[0], ev.out.shape)
             node = Node(ev.op, inputs, out, attrs, ev.rule, needs, self._temp)
         else:
             out = self._pool.take(ev.out.data)
@@ -273,6 +272,7 @@ def last_reads(events: list, returned) -> dict:
     returns is read after everything."""
     last: dict = {}
     views: list = []
+    recorded = {id(e[1].out): e[1] for e in events if e[0] == "op"}
     clock = 0
     for event in events:
         clock += 1
@@ -287,13 +287,12 @@ def last_reads(events: list, returned) -> dict:
             if isinstance(FORMS.get(ev.op), View):
                 views.append((ev.out, ev.parents[0]))
         elif event[0] == "backward":
-            clock -= 1
-            forms = {id(e.out): e for kind, *rest in events if kind == "op" for e in rest}
+            clock -= 1                       # (the pass counts per node, not as a whole)
             for t in reversed(event[1]):
                 if t._backward is None:
                     continue
                 clock += 1
-                ev = forms.get(id(t))
+                ev = recorded.get(id(t))
                 if ev is None:
                     continue
                 reads = getattr(FORMS.get(ev.op), "reads", ("inputs", "out"))
