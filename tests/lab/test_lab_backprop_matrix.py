@@ -101,6 +101,22 @@ def test_conclusion_says_did_not_show_when_the_numbers_do_not(result):
     assert "feedforward did not show" in exp.conclude(fwd)
 
 
+def test_the_one_draw_and_the_tolerance_are_stated(result):
+    n = result.numbers
+    assert n["thresholds"] == {"TOLERANCE": exp.TOLERANCE} and n["seed"] == 0
+    assert "Checked on the one data set and initialisation drawn with seed 0" in \
+        result.conclusion
+    assert "Thresholds: TOLERANCE = 1e-06." in result.conclusion
+    strict = copy.deepcopy(n)                 # a tolerance below float64's rounding
+    strict["thresholds"]["TOLERANCE"] = 0.0
+    if strict["largest_difference"] > 0:
+        assert "did not show agreement" in exp.conclude(strict)
+    # another seed: another draw, the same verdicts
+    other = exp.run(**exp.TINY, seed=3)
+    assert other.numbers["largest_difference"] <= exp.TOLERANCE < other.numbers["slip_difference"]
+    assert "drawn with seed 3" in other.conclusion
+
+
 def test_deeper_network_and_other_data():
     r = exp.run(samples=6, hidden=(4, 3, 2), dataset="moons", seed=3)
     n = r.numbers

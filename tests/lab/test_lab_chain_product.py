@@ -115,18 +115,28 @@ def test_sigmoid_shrinks_by_its_derivative_and_the_remedies_keep_the_gradient(re
     assert "the gradient vanishes" in result.conclusion
 
 
+def _set(v: dict, key: str, *values: float) -> None:
+    """A factor in hand-made numbers: its per-seed values, their mean and spread."""
+    v[key + "_per_seed"] = list(values)
+    v[key + "_spread"] = cr.lab.seeds.spread(values)
+    v[key] = v[key + "_spread"]["mean"]
+
+
 def test_conclusion_says_did_not_show_when_the_effect_is_absent(result):
     n = copy.deepcopy(result.numbers)
-    n["per_network"]["sigmoid"]["kept_hidden"] = 0.5
+    _set(n["per_network"]["sigmoid"], "kept_hidden", 0.5, 0.5)
     assert "The vanishing gradient did not show with sigmoid" in exp.conclude(n)
-    n["per_network"]["relu"]["kept_hidden"] = 1e-6
-    assert "ReLU keeps only 1e-06 of the gradient: it vanished too" in exp.conclude(n)
+    _set(n["per_network"]["relu"], "kept_hidden", 1e-6, 1e-6)
+    assert ("ReLU keeps only 1e-06 of the gradient: it vanished too (it stayed above VANISHED "
+            "in 0 of 2 seeds)" in exp.conclude(n))
     for v in n["per_network"].values():
-        v["derivative_factor_geomean"] = v["weight_factor_geomean"] = 1.2
+        _set(v, "derivative_factor_geomean", 1.2, 1.2)
+        _set(v, "weight_factor_geomean", 1.2, 1.2)
     assert "Neither factor shrinks it: the shrinking did not show" in exp.conclude(n)
     relu = n["per_network"]["relu"]      # f' shrinks, the weights grow it more
-    relu["derivative_factor_geomean"], relu["weight_factor_geomean"] = 0.8, 1.4
-    relu["ratio_geomean"] = 1.12
+    _set(relu, "derivative_factor_geomean", 0.8, 0.8)
+    _set(relu, "weight_factor_geomean", 1.4, 1.4)
+    _set(relu, "ratio_geomean", 1.12, 1.12)
     assert ("ReLU: " in exp.conclude(n) and "The derivative f′ shrinks it by ×0.8 per layer, "
             "but the other factor more than makes up for it" in exp.conclude(n))
     n["per_network"]["sigmoid"]["chain_error_float64"] = 1e-3
@@ -134,6 +144,35 @@ def test_conclusion_says_did_not_show_when_the_effect_is_absent(result):
     n["path"]["sigmoid"][0]["derivative"] = 0.3
     n["per_network"]["sigmoid"]["path_derivatives"] = 1.0
     assert "The bound did not show" in exp.conclude(n)
+
+
+def test_an_effect_in_some_seeds_only_is_said_to_be_so(result):
+    n = copy.deepcopy(result.numbers)
+    _set(n["per_network"]["sigmoid"], "kept_hidden", 1e-6, 0.5)
+    text = exp.conclude(n)
+    assert "below VANISHED only in 1 of 2 seeds, so the vanishing gradient did not show" in text
+    assert "the gradient vanishes" not in text
+    _set(n["per_network"]["relu"], "kept_hidden", 1e-6, 0.9)
+    assert "it vanished too (it stayed above VANISHED in 1 of 2 seeds)" in exp.conclude(n)
+    sigmoid = n["per_network"]["sigmoid"]            # the weights the smaller in one seed
+    _set(sigmoid, "weight_factor_geomean", 0.9, 0.1)
+    assert ("What shrinks it is the derivative f′, by ×0.236 per layer"[:40] in exp.conclude(n)
+            and "the gradient shrinking, in 1 of 2 seeds" in exp.conclude(n))
+
+
+def test_seeds_and_thresholds_are_recorded_and_printed(result):
+    n = result.numbers
+    assert n["seeds"] == [0, 1] and n["thresholds"] == exp.THRESHOLDS
+    v = n["per_network"]["sigmoid"]
+    assert len(v["kept_hidden_per_seed"]) == 2
+    assert v["kept_hidden"] == pytest.approx(np.mean(v["kept_hidden_per_seed"]))
+    assert max(v["kept_hidden_per_seed"]) < exp.VANISHED
+    assert ("Thresholds: VANISHED = 0.01, SATURATED = 0.025, TOLERANCE_FLOAT64 = 1e-10, "
+            "TOLERANCE_FLOAT32 = 0.0001.") in result.conclusion
+    assert "below VANISHED in both seeds: the gradient vanishes" in result.conclusion
+    n2 = copy.deepcopy(n)
+    n2["thresholds"]["VANISHED"] = 1e-12
+    assert "The vanishing gradient did not show with sigmoid" in exp.conclude(n2)
 
 
 def test_conclusion_in_vietnamese_keeps_the_numbers(result, monkeypatch):
@@ -156,3 +195,14 @@ def test_figure_saves(result, saved_png_sizes):
     figs = exp.plot(result)
     assert set(figs) == {"product"} and set(exp.CAPTIONS) == {"product"}
     assert all(size > 5000 for size in saved_png_sizes(figs).values())
+
+
+def test_one_seed_has_the_same_structure_and_the_sweep_numbers_resolve():
+    from chainrule.lab.sweeps.table import flatten
+    small = dict(width=4, batch_size=8, networks=("sigmoid", "relu"))
+    one, two = exp.run(seeds=1, **small), exp.run(seeds=2, **small)
+    assert one.numbers["seeds"] == [0] and set(flatten(one.numbers)) == set(flatten(two.numbers))
+    flat = flatten(one.numbers)
+    assert all(isinstance(flat[path], float) for path in exp.SWEEP["numbers"])
+    assert "Seed 0: one initialisation and batch of 8 tumours." in one.conclusion
+    assert "in this seed" in one.conclusion

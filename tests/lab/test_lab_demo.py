@@ -48,7 +48,10 @@ def test_gradient_table_layout():
 
 def test_report_table_keeps_numbers_and_numbers_layers_from_1():
     per = {v: {"init_grad_norm": [1e-6, 1e-3], "init_ratio": 1e-3} for v in demo.VARIANTS}
-    table = demo.report_table({"per_activation": per, "layer_names": ["0", "2.block.0"]})
+    table = demo.report_table({"per_activation": per, "layer_names": ["0", "2.block.0"],
+                               "seeds": [0, 1, 2]})
+    assert table.caption.endswith("(layer 1 = input side), mean over seeds 0-2")
+    assert demo.table_title({"seeds": [4]}).endswith("(layer 1 = input side), seed 4")
     assert table.header == ["", "sigmoid", "ReLU", "sigmoid + skip connections"]
     assert table.rows == [["layer 1", 1e-6, 1e-6, 1e-6], ["layer 2", 1e-3, 1e-3, 1e-3],
                           ["first / last", 1e-3, 1e-3, 1e-3]]

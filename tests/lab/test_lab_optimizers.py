@@ -41,6 +41,23 @@ def test_tiny_run_is_a_well_formed_result(tiny):
     assert n["network"]["curve_steps"] == [0, 5, 10, 15, 20, 25, 30]
     assert set(n["valley"]["paths"]) == set(exp.NAMES)
     assert "\n\n" in tiny.conclusion and "updates each" in tiny.conclusion
+    assert n["seeds"] == n["network"]["seeds"] == [0]
+    assert n["thresholds"] == {"REACH": exp.REACH, "ZIGZAG": exp.ZIGZAG,
+                               "SPEEDUP": exp.SPEEDUP, "NORMALISED": exp.NORMALISED,
+                               "BETTER": exp.BETTER, "NET_TARGET": exp.NET_TARGET}
+    assert "nothing in it is random, so it is run once, the same for every seed" in \
+        tiny.conclusion
+    assert "Thresholds: REACH = 0.001, ZIGZAG = 0.5, SPEEDUP = 2, NORMALISED = 5." in \
+        tiny.conclusion
+    assert "Thresholds: BETTER = 0.5, NET_TARGET = 0.1." in tiny.conclusion
+
+
+def test_thresholds_are_read_back_from_the_numbers(tiny):
+    n = copy.deepcopy(tiny.numbers)
+    n["thresholds"].update(ZIGZAG=1.01, NORMALISED=1e9)
+    text = exp.conclude(n)
+    assert "SGD's zigzag did not show" in text and "ZIGZAG = 1.01" in text
+    assert "Per-coordinate normalisation did not show" in text
 
 
 def test_registered_after_learning_rate():
@@ -124,6 +141,14 @@ def test_the_network_conclusion_from_its_numbers(network):
     for label in ("Momentum", "RMSProp", "Adam"):
         assert (f"{label} ending clearly below SGD (under 0.5x its loss) did not show" in text)
     assert "in 0 of 2 seeds" in text
+    # an effect in one seed of two is said to be so, not claimed
+    m = n["per_optimizer"]["momentum"]
+    m["final_loss_per_seed"] = [0.1 * n["per_optimizer"]["sgd"]["final_loss_per_seed"][0],
+                                n["per_optimizer"]["sgd"]["final_loss_per_seed"][1]]
+    m["final_loss"] = cr.lab.seeds.spread(m["final_loss_per_seed"])
+    text = exp.conclude_network(n)
+    assert "Momentum ended below 0.5x SGD's loss only in 1 of 2 seeds" in text
+    assert "Lowest on average: momentum, but it was the lowest only in 1 of 2 seeds." in text
     r = n["per_optimizer"]["adam"]
     r["final_loss_per_seed"] = [float("nan"), 0.1]
     r["final_loss"] = {"mean": float("nan"), "min": float("nan"), "max": float("nan")}
@@ -140,7 +165,9 @@ def test_the_default_network_result():
     assert means["momentum"] < 0.1 * means["sgd"] and means["rmsprop"] < 0.1 * means["sgd"]
     assert means["adam"] > means["sgd"]            # Adam at 1e-3 is the slowest here
     text = exp.conclude_network(n)
-    assert "Lowest: RMSProp." in text
+    # momentum is the lowest in seed 0: the lowest on average is not the lowest in all
+    assert "Lowest on average: RMSProp, but it was the lowest only in 2 of 3 seeds." in text
+    assert "Momentum ended" in text and "below 0.5x SGD's in 3 of 3 seeds" in text
     assert "Adam ending clearly below SGD (under 0.5x its loss) did not show" in text
 
 

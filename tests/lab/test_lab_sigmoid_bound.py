@@ -55,6 +55,19 @@ def test_conclusion_says_when_the_bound_did_not_show(result):
     assert "did not underflow" in exp.conclude(no_underflow)
 
 
+def test_deterministic_and_its_tolerance_is_recorded_and_printed(result):
+    assert result.numbers["thresholds"] == {"BOUND_TOLERANCE": exp.BOUND_TOLERANCE}
+    assert "the seed does not enter" in result.conclusion
+    assert "Thresholds: BOUND_TOLERANCE = 1e-12." in result.conclusion
+    # nothing is random: another seed gives the same numbers
+    assert exp.run(**exp.TINY, seed=5).numbers == result.numbers
+    off = copy.deepcopy(result.numbers)             # a maximum a hair above 1/4 ...
+    off["max_derivative"] = 0.25 + 1e-9
+    assert "The bound did not show as stated" in exp.conclude(off)
+    off["thresholds"]["BOUND_TOLERANCE"] = 1e-6      # ... is within a looser tolerance
+    assert "never exceeds 1/4" in exp.conclude(off)
+
+
 def test_figures_save(result, tmp_path, saved_png_sizes):
     pytest.importorskip("matplotlib")
     figs = exp.plot(result)

@@ -61,10 +61,12 @@ def test_english_is_unchanged(monkeypatch):
     monkeypatch.setenv("CHAINRULE_LANG", "en")
     result = cr.lab.run("sigmoid-bound", quick=True, figures=False)
     assert result.conclusion == (
-        "Autograd's σ′ on 2001 points in [-10, 10] never exceeds 1/4: its maximum is 0.25, "
+        "Nothing here is random (a fixed grid and exact products), so it is run once: the "
+        "seed does not enter. Autograd's σ′ on 2001 points in [-10, 10] never exceeds 1/4: its maximum is 0.25, "
         "at x = 0, as the lectures say (it agrees with finite differences to "
         f"{result.numbers['max_abs_diff_from_finite_difference']:.1e}). Through 10 sigmoid "
         "layers the gradient keeps at most (1/4)^10 = 9.54e-07 of its size. Multiplied out "
         "in float32 the product leaves the normal range at L = 64 and is rounded to exactly "
-        "0 at L = 75; in float64 at L = 512 and L = 538: the computer does round it to 0.")
+        "0 at L = 75; in float64 at L = 512 and L = 538: the computer does round it to 0. "
+        "Thresholds: BOUND_TOLERANCE = 1e-12.")
     assert sigmoid_bound.conclude(result.numbers) == result.conclusion

@@ -199,7 +199,7 @@ def test_the_real_vanishing_quick_table_matches_single_runs(tmp_path):
     for row in table:
         with single_threaded():         # as in the workers: the same sums, to the bit
             alone = lab.run("vanishing", quick=True, figures=False, layers=row["layers"],
-                            seed=row["seed"])
+                            seed=row["seed"], seeds=1)     # a sweep job runs one seed
         flat = flatten(alone.numbers)
         assert {k: row[k] for k in flat} == flat
     assert table.main_numbers[0] == "per_activation.sigmoid.init_ratio"
@@ -289,3 +289,12 @@ def test_cli_unknown_experiment(capsys):
     code = main(["sweep", "vanishng", "--grid", "layers=2"])
     err = capsys.readouterr().err
     assert code == 2 and "unknown experiment 'vanishng' (did you mean 'vanishing'?)" in err
+
+
+def test_an_experiment_that_runs_several_seeds_runs_one_per_sweep_job():
+    from chainrule.lab.sweeps.run import jobs_of
+
+    jobs = jobs_of("degradation", {"width": [8]}, [0, 1], quick=True)
+    assert [(j.seed, j.kwargs["seed"], j.kwargs["seeds"]) for j in jobs] == [(0, 0, 1), (1, 1, 1)]
+    counted = jobs_of("degradation", {"seeds": [2]}, [0], quick=True)
+    assert counted[0].kwargs["seeds"] == 2          # unless the grid sweeps the count

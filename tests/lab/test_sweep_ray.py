@@ -93,8 +93,8 @@ class TestLocalRay:
                           out=tmp_path)
         assert [r["status"] for r in table] == ["ok", "failed"]
         assert table.rows[1]["error"].startswith("ValueError: losses: need logit_min < logit_max")
-        assert table.rows[0]["training.scaled.init_scale"] == 10.0
-        assert table.rows[1]["training.scaled.init_scale"] is None
+        assert table.rows[0]["init_scale"] == 10.0
+        assert table.rows[1]["init_scale"] is None
         assert "1 failed: logit_min=20 seed=0 (ValueError: losses: need logit_min" in \
             table.conclusion
 

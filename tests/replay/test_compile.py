@@ -384,6 +384,25 @@ def test_in_place_op_falls_back():
         cr.compile(step, fallback="error")(*data(8, 3, kind="regression"))
 
 
+def test_batch_norm_in_train_mode_runs_eagerly_and_keeps_its_running_statistics():
+    """BatchNorm updates its running statistics with plain NumPy, outside the graph: a
+    replay would freeze them, so its step is never replayed."""
+    def net():
+        model = nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.Tanh(), nn.Linear(8, 1))
+        return model, cr.optim.SGD(model.parameters(), lr=0.1)
+    (m1, o1), (m2, o2) = twins(net)
+    x, y = data(8, 3, kind="regression")
+    eager = run(train_step(m1, o1, F.mse_loss), [(x, y)], 4)
+    step = cr.compile(train_step(m2, o2, F.mse_loss))
+    with pytest.warns(UserWarning, match="BatchNorm's running statistics"):
+        losses = [step(x, y).item() for _ in range(4)]
+    assert losses == eager
+    assert int(m2[1].num_batches_tracked.data) == 4
+    np.testing.assert_array_equal(m1[1].running_mean.data, m2[1].running_mean.data)
+    with pytest.raises(ReplayError, match="BatchNorm's running statistics"):
+        cr.compile(train_step(m2, o2, F.mse_loss), fallback="error")(x, y)
+
+
 def test_returning_a_python_float_falls_back():
     model, opt = small_net()
     inner = train_step(model, opt, F.mse_loss)

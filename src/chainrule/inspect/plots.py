@@ -24,7 +24,7 @@ from ..tensor import Tensor
 from .. import fileio as _files
 from ..i18n import N_, _
 
-__all__ = ["ACTIVATION_COLOURS", "descent_figure", "plot_gradient_norms", "plot_history", "loss_axes", "save_figure",
+__all__ = ["ACTIVATION_COLOURS", "descent_figure", "plot_gradient_norms", "plot_history", "faint_curves", "loss_axes", "save_figure",
            "evaluate_on_grid", "figure_class", "MatplotlibMissing"]
 
 COLORS = {"converged": "#2e7d32", "still crawling": "#1565c0", "oscillating": "#8e24aa",
@@ -270,6 +270,20 @@ def plot_gradient_norms(norms: Mapping[str, Sequence[float]], *, ax=None, title:
     else:
         ax.legend(fontsize=8)
     return fig
+
+
+def faint_curves(ax, curves, color, start: int = 1, positive: bool = False, **style) -> None:
+    """Curves drawn thin and pale, each against its index counted from ``start``: the other
+    seeds behind the first one's, so a spread is seen without hiding the curve described.
+    NaN and inf are gaps; so are values <= 0 when ``positive`` (a log axis).
+    ``style``: matplotlib keywords (``ls``, ``alpha`` ...) over the pale default."""
+    style = {"lw": 0.8, "alpha": 0.3, **style}
+    for curve in curves:
+        y = np.asarray(curve, dtype=np.float64)
+        shown = np.isfinite(y) & (y > 0) if positive else np.isfinite(y)
+        if len(y):
+            ax.plot(np.arange(start, start + len(y)), np.where(shown, y, np.nan), color=color,
+                    **style)
 
 
 def loss_axes(ax, heading: str, ylabel: str | None = N_("training loss, BCE (log scale)"),

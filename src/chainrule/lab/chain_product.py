@@ -33,6 +33,20 @@ and a_k kept, one backward pass, and ``cr.grad`` for each factor give:
   ``kept_total`` = ||dJ/da_0|| / ||dJ/da_L||, from the loss to the input.
 
 The same is measured for ReLU (its factors are 0 or 1) and with skip connections.
+
+Seeds: everything is measured for ``seeds`` seeds (seed, seed + 1, ...; 3 by default), each
+its own initialisation and batch (the same for every network). The factors of
+``OVER_SEEDS`` are reported as the mean over seeds (``kept_hidden`` ...), per seed
+(``*_per_seed``) and as a spread (``*_spread``); the chain errors are the worst seed's; the
+path and the per-layer lists are the first seed's (the figure adds the seeds' range of the
+whole gradient). Thresholds (``numbers["thresholds"]``, printed): VANISHED = 1e-2
+(vanishing's: the share of the gradient kept through the hidden layers below which it has
+vanished), SATURATED = 0.025 (a mean output sigma' below it: saturated), TOLERANCE_FLOAT64 =
+1e-10 and TOLERANCE_FLOAT32 = 1e-4 (the chain against autograd, relative). A claim is made
+when it holds in every seed, else the conclusion says in how many. Nothing is trained.
+
+Default run (3 networks x 3 seeds, float64 and float32): about 4 s; the tiny run (width 8,
+2 seeds) about 1 s.
 """
 from __future__ import annotations
 
@@ -49,6 +63,7 @@ from ..nn import functional as F
 from ..nn.blocks import Residual
 from ..nn.layers import Linear
 from ..tensor import Tensor
+from . import seeds as _seeds
 from .harness import recorded
 from .result import Result
 from .vanishing import LABELS, VANISHED, build
@@ -64,13 +79,20 @@ CAPTIONS = {   # figure id -> caption, shown under the figure in the report
         "layer, as a fraction of dJ/da_L. Dotted: (1/4)^m, the most that m sigmoid factors "
         "leave (log scale)."),
 }
-TINY = {"width": 8, "batch_size": 16}
+TINY = {"width": 8, "batch_size": 16, "seeds": 2}
 NETWORKS = ("sigmoid", "relu", "sigmoid+skip")
 BOUND = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "leaky_relu": 1.0}   # max f'(p)
 TOLERANCE = {"float64": 1e-10, "float32": 1e-4}   # chain vs autograd, relative
+TOLERANCE_FLOAT64, TOLERANCE_FLOAT32 = TOLERANCE["float64"], TOLERANCE["float32"]
+SATURATED = 0.025     # a mean output sigma' below a tenth of its bound: saturated
+THRESHOLDS = {"VANISHED": VANISHED, "SATURATED": SATURATED,
+              "TOLERANCE_FLOAT64": TOLERANCE_FLOAT64, "TOLERANCE_FLOAT32": TOLERANCE_FLOAT32}
+# The per-network measurements reported as their mean over seeds, per seed and spread.
+OVER_SEEDS = ("kept_hidden", "kept_total", "ratio_geomean", "derivative_factor_geomean",
+              "weight_factor_geomean", "mean_derivative", "output_derivative", "loss")
 # Accepted values of run()'s parameters (checked by cr.lab.run before any work). The
 # batch is drawn from the 455 training tumours.
-RANGES = {"layers": "[2, 1000]", "width": "[1, 4096]", "batch_size": "[1, 455]",
+RANGES = {"seeds": "[1, inf)", "layers": "[2, 1000]", "width": "[1, 4096]", "batch_size": "[1, 455]",
           "networks": tuple(LABELS)}
 # What a sweep plots, and the depth from which the sigmoid network's gradient vanishes.
 SWEEP = {
@@ -290,11 +312,41 @@ def _network(name: str, seed: int, layers: int, width: int, dtype) -> object:
     return build(name, layers, width).to(dtype)
 
 
+def _one(name: str, seed: int, layers: int, width: int, batch_size: int) -> dict:
+    """One network, one seed (its own batch and initialisation), float64 and float32."""
+    X, y, idx = _batch(seed, batch_size)
+    numbers = measure(_network(name, seed, layers, width, np.float64), X, y)
+    numbers["chain_error_float64"] = numbers.pop("chain_error")
+    single = measure(_network(name, seed, layers, width, np.float32), X, y)
+    numbers["chain_error_float32"] = single["chain_error"]
+    numbers["paths_per_example"] = float(width) ** (layers - 1)
+    numbers["example"], numbers["label"] = int(idx[0]), int(y[0])
+    return numbers
+
+
+def _summary(runs: list) -> dict:
+    """One network over the seeds: the first seed's path numbers, each factor of
+    OVER_SEEDS as the mean, per seed and spread, the chain errors as the worst seed's."""
+    first = {k: v for k, v in runs[0].items() if k not in ("path", "per_layer")}
+    for key in OVER_SEEDS:
+        values = [r[key] for r in runs]
+        spread = _seeds.spread(values)
+        first[key], first[key + "_per_seed"], first[key + "_spread"] = \
+            spread["mean"], values, spread
+    for key in ("chain_error_float64", "chain_error_float32"):
+        first[key] = max(r[key] for r in runs)
+    first["grad_norm_kept_per_seed"] = [r["per_layer"]["grad_norm_kept"] for r in runs]
+    return first
+
+
 @recorded
-def run(*, seed: int = 0, layers: int = 10, width: int = 32, batch_size: int = 32,
-        networks: tuple[str, ...] = NETWORKS, progress: bool = False) -> Result:
-    """Measure the chain rule's factors in each network (built from seed, the same
-    batch of batch_size tumours for all), in float64 and, for the check, in float32."""
+def run(*, seed: int = 0, seeds: int = _seeds.DEFAULT_SEEDS, layers: int = 10,
+        width: int = 32, batch_size: int = 32, networks: tuple[str, ...] = NETWORKS,
+        progress: bool = False) -> Result:
+    """Measure the chain rule's factors in each network, for each of ``seeds`` seeds (each
+    seed its own initialisation and batch of batch_size tumours, the same for every
+    network), in float64 and, for the check, in float32. The path and per-layer lists
+    are the first seed's; the factors are reported over all seeds."""
     if layers < 2:
         raise ValueError(f"chain-product: layers must be >= 2 (a first and a last), got "
                          f"{layers}")
@@ -302,18 +354,16 @@ def run(*, seed: int = 0, layers: int = 10, width: int = 32, batch_size: int = 3
     if not networks or unknown:
         raise ValueError(f"chain-product: networks must be a non-empty selection of "
                          f"{', '.join(LABELS)}; got {list(networks)}")
-    X, y, idx = _batch(seed, batch_size)
+    seed_list = _seeds.seed_list(seed, seeds)
     per, paths, per_layer = {}, {}, {}
     for name in networks:
-        numbers = measure(_network(name, seed, layers, width, np.float64), X, y)
-        numbers["chain_error_float64"] = numbers.pop("chain_error")
-        single = measure(_network(name, seed, layers, width, np.float32), X, y)
-        numbers["chain_error_float32"] = single["chain_error"]
-        numbers["paths_per_example"] = float(width) ** (layers - 1)
-        paths[name], per_layer[name] = numbers.pop("path"), numbers.pop("per_layer")
-        per[name] = numbers
-    result = {"layers": layers, "width": width, "batch_size": batch_size,
-              "example": int(idx[0]), "label": int(y[0]), "networks": list(networks),
+        runs = [_one(name, s, layers, width, batch_size) for s in seed_list]
+        paths[name], per_layer[name] = runs[0]["path"], runs[0]["per_layer"]
+        per[name] = _summary(runs)
+    first = per[networks[0]]
+    result = {"seeds": seed_list, "thresholds": dict(THRESHOLDS), "layers": layers,
+              "width": width, "batch_size": batch_size, "example": first["example"],
+              "label": first["label"], "networks": list(networks),
               "per_network": per, "path": paths, "per_layer": per_layer}
     return Result(NAME, numbers=result, conclusion=conclude(result))
 
@@ -327,35 +377,60 @@ def conclude(numbers: dict) -> str:
     per = numbers["per_network"]
     if not per:
         return _("No network was run, so there is nothing to conclude.")
-    parts = []
+    th = {name: _seeds.threshold(numbers, name, default)
+          for name, default in THRESHOLDS.items()}
+    seed_list = numbers.get("seeds", [0])
+    parts = [(_("Over seeds {first}–{last} (each its own initialisation and batch of {batch} "
+                "tumours) the factors are the mean (range); the path is seed {first}'s.")
+              if len(seed_list) > 1 else _("Seed {first}: one initialisation and batch of "
+                                           "{batch} tumours.")).format(
+        first=seed_list[0], last=seed_list[-1], batch=numbers["batch_size"])]
     if "sigmoid" in per:
         parts.append(_path_sentence(numbers, per["sigmoid"], numbers["path"]["sigmoid"]))
-    parts.append(_check_sentence(per))
+    parts.append(_check_sentence(per, th))
     inner = _hidden_layers(numbers["layers"])
     for name, v in per.items():
         parts.append(_split_sentence(name, v, inner))
-        if v["output_derivative"] < SATURATED:
+        if v["output_derivative"] < th["SATURATED"]:
             parts.append(_("Its output sigmoid is saturated: σ′(p_L) = {d:.2g} on average, "
                            "which alone shrinks the gradient that much before any hidden "
                            "layer.").format(d=v["output_derivative"]))
     if "sigmoid" in per:
-        kept = per["sigmoid"]["kept_hidden"]
-        if kept < VANISHED:
+        v = per["sigmoid"]
+        flags = [k < th["VANISHED"] for k in _per_seed(v, "kept_hidden")]
+        kept, total = _kept_text(v, "kept_hidden"), _kept_text(v, "kept_total")
+        if _seeds.holds(flags):
             parts.append(_("Through the hidden layers {layers} the sigmoid network keeps "
-                           "{kept:.2g} of the gradient (and {total:.2g} from the loss to the "
-                           "input): the gradient vanishes.").format(
-                layers=inner, kept=kept, total=per["sigmoid"]["kept_total"]))
+                           "{kept} of the gradient (and {total} from the loss to the input), "
+                           "below VANISHED {where}: the gradient vanishes.").format(
+                layers=inner, kept=kept, total=total, where=_seeds.in_seeds(flags)))
+        elif any(flags):
+            parts.append(_("Through the hidden layers {layers} the sigmoid network keeps "
+                           "{kept} of the gradient: below VANISHED only {where}, so the "
+                           "vanishing gradient did not show in every seed.").format(
+                layers=inner, kept=kept, where=_seeds.in_seeds(flags)))
         else:
             parts.append(_("The vanishing gradient did not show with sigmoid: through the "
-                           "hidden layers {layers} it keeps {kept:.2g} of the gradient, not "
-                           "below {bound:g}.").format(layers=inner, kept=kept, bound=VANISHED))
+                           "hidden layers {layers} it keeps {kept} of the gradient, not "
+                           "below {bound:g}.").format(layers=inner, kept=kept,
+                                                      bound=th["VANISHED"]))
     for name, v in per.items():
         if name != "sigmoid":
-            parts.append(_remedy_sentence(name, v, numbers["path"][name], inner))
+            parts.append(_remedy_sentence(name, v, numbers["path"][name], inner, th))
+    parts.append(_seeds.thresholds_text(th))
     return " ".join(parts)
 
 
-SATURATED = 0.025     # a mean output sigma' below a tenth of its bound: saturated
+def _per_seed(v: dict, key: str) -> list:
+    """A factor's per-seed values (one value in numbers saved before seeds were run)."""
+    return v.get(key + "_per_seed", [v[key]])
+
+
+def _kept_text(v: dict, key: str) -> str:
+    spread = v.get(key + "_spread") or _seeds.spread([v[key]])
+    return _seeds.spread_text(spread, ".2g")
+
+
 
 
 def _hidden_layers(layers: int) -> str:
@@ -380,10 +455,10 @@ def _path_sentence(numbers: dict, v: dict, path: list) -> str:
         share=v["path_share"], paths=v["paths_per_example"])
 
 
-def _check_sentence(per: dict) -> str:
-    e64 = max(v["chain_error_float64"] for v in per.values())
+def _check_sentence(per: dict, th: dict) -> str:
+    e64 = max(v["chain_error_float64"] for v in per.values())     # the worst seed's
     e32 = max(v["chain_error_float32"] for v in per.values())
-    if e64 <= TOLERANCE["float64"] and e32 <= TOLERANCE["float32"]:
+    if e64 <= th["TOLERANCE_FLOAT64"] and e32 <= th["TOLERANCE_FLOAT32"]:
         return _("Multiplied layer by layer, dJ/da_(k−1) = (dJ/da_k · f′(p_k)) W_kᵀ, the "
                  "factors reproduce autograd's gradient at every layer of every network, to "
                  "a relative {e64:.1e} in float64 and {e32:.1e} in float32.").format(
@@ -396,16 +471,22 @@ def _check_sentence(per: dict) -> str:
 def _split_sentence(name: str, v: dict, inner: str) -> str:
     s, w = v["derivative_factor_geomean"], v["weight_factor_geomean"]
     r = v["ratio_geomean"]
+    shown = {key: _seeds.spread_text(v.get(key + "_spread") or _seeds.spread([v[key]]), spec)
+             for key, spec in (("ratio_geomean", ".3g"), ("derivative_factor_geomean", ".3g"),
+                               ("weight_factor_geomean", ".3g"), ("mean_derivative", ".3f"))}
     if name.endswith("+skip"):
         return _("{network}: per hidden layer ({layers}) the gradient's norm is multiplied by "
-                 "{ratio:.3g} (geometric mean); the branch F alone would multiply it by "
-                 "{branch:.3g} (derivative factor {s:.3g}, weight factor {w:.3g}), the "
-                 "shortcut passes it on whole.").format(
-            network=_label(name), layers=inner, ratio=r, branch=s * w, s=s, w=w)
+                 "{ratio} (geometric mean); the branch F alone would multiply it by "
+                 "{branch:.3g} (derivative factor {s}, weight factor {w}; means over the "
+                 "seeds), the shortcut passes it on whole.").format(
+            network=_label(name), layers=inner, ratio=shown["ratio_geomean"], branch=s * w,
+            s=shown["derivative_factor_geomean"], w=shown["weight_factor_geomean"])
     text = _("{network}: per hidden layer ({layers}) the gradient's norm is multiplied by "
-             "{ratio:.3g} (geometric mean), the derivative factor by {s:.3g} (mean f′ = "
-             "{mean:.3f}) and the weight factor by {w:.3g}.").format(
-        network=_label(name), layers=inner, ratio=r, s=s, mean=v["mean_derivative"], w=w)
+             "{ratio} (geometric mean), the derivative factor by {s} (mean f′ = {mean}) and "
+             "the weight factor by {w}.").format(
+        network=_label(name), layers=inner, ratio=shown["ratio_geomean"],
+        s=shown["derivative_factor_geomean"], mean=shown["mean_derivative"],
+        w=shown["weight_factor_geomean"])
     shrinking = {f: x for f, x in ((_("the derivative f′"), s), (_("the weights"), w))
                  if math.isfinite(x) and x < 1}
     if not shrinking:
@@ -416,12 +497,21 @@ def _split_sentence(name: str, v: dict, inner: str) -> str:
                               "factor more than makes up for it: the gradient does not "
                               "shrink.").format(which=which[:1].upper() + which[1:],
                                                 factor=shrinking[which])
-    return text + " " + _("What shrinks it is {which}, by ×{factor:.3g} per layer.").format(
-        which=which, factor=shrinking[which])
+    derivative_smaller = [d < w and r < 1 for d, w, r in zip(
+        _per_seed(v, "derivative_factor_geomean"), _per_seed(v, "weight_factor_geomean"),
+        _per_seed(v, "ratio_geomean"))]
+    weight_smaller = [w < d and r < 1 for d, w, r in zip(
+        _per_seed(v, "derivative_factor_geomean"), _per_seed(v, "weight_factor_geomean"),
+        _per_seed(v, "ratio_geomean"))]
+    flags = derivative_smaller if which == _("the derivative f′") else weight_smaller
+    return text + " " + _("What shrinks it is {which}, by ×{factor:.3g} per layer (the "
+                          "smaller factor, and the gradient shrinking, {where}).").format(
+        which=which, factor=shrinking[which], where=_seeds.in_seeds(flags))
 
 
-def _remedy_sentence(name: str, v: dict, path: list, inner: str) -> str:
-    kept, label = v["kept_hidden"], _label(name)
+def _remedy_sentence(name: str, v: dict, path: list, inner: str, th: dict) -> str:
+    kept, label = _kept_text(v, "kept_hidden"), _label(name)
+    kept_flags = [k >= th["VANISHED"] for k in _per_seed(v, "kept_hidden")]
     hidden = path[1:-1]                # the path's hidden layers L-1 .. 2
     if name.endswith("+skip"):
         factors = [r["factor"] for r in hidden if r["shortcut"]] or [math.nan]
@@ -433,13 +523,15 @@ def _remedy_sentence(name: str, v: dict, path: list, inner: str) -> str:
             ones=v["mean_derivative"])
     else:
         head = ""
-    if kept >= VANISHED:
-        tail = _("Through the hidden layers {layers} {network} keeps {kept:.2g} of the "
-                 "gradient: it does not vanish.").format(layers=inner, network=label, kept=kept)
+    if _seeds.holds(kept_flags):
+        tail = _("Through the hidden layers {layers} {network} keeps {kept} of the "
+                 "gradient: it does not vanish, {where}.").format(
+            layers=inner, network=label, kept=kept, where=_seeds.in_seeds(kept_flags))
     else:
-        tail = _("Through the hidden layers {layers} {network} keeps only {kept:.2g} of the "
-                 "gradient: it vanished too, so that remedy did not show.").format(
-            layers=inner, network=label, kept=kept)
+        tail = _("Through the hidden layers {layers} {network} keeps only {kept} of the "
+                 "gradient: it vanished too (it stayed above VANISHED in {k} of {n} seeds), "
+                 "so that remedy did not show.").format(
+            layers=inner, network=label, kept=kept, k=sum(kept_flags), n=len(kept_flags))
     return f"{head} {tail}".strip()
 
 
@@ -461,7 +553,16 @@ def plot(result: Result) -> dict:
     whole = {_label(a): v["grad_norm_kept"] for a, v in n["per_layer"].items()}
     plot_gradient_norms(whole, ax=right, colors=colours,
                         ylabel=_("‖dJ/da_(k−1)‖ / ‖dJ/da_L‖ (log scale)"),
-                        title=_("the whole gradient, summed over every path"))
+                        title=_("the whole gradient, summed over every path") if
+                        len(n.get("seeds", [0])) < 2 else
+                        _("the whole gradient, summed over every path\n(seed {seed}; band: "
+                          "the range of {seeds} seeds)").format(seed=n["seeds"][0],
+                                                                seeds=len(n["seeds"])))
+    for v, colour in zip(per.values(), colours):
+        kept = np.asarray(v.get("grad_norm_kept_per_seed", []), dtype=np.float64)
+        if kept.shape[0] > 1 and np.all(np.isfinite(kept)) and np.all(kept > 0):
+            right.fill_between(np.arange(1, kept.shape[1] + 1), kept.min(axis=0),
+                               kept.max(axis=0), color=colour, alpha=0.15, lw=0)
     k = np.arange(1, L + 1)
     for ax in (left, right):
         ax.plot(k, 0.25 ** (L - k + 1), color="0.3", ls=":", lw=1.5,

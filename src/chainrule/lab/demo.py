@@ -63,22 +63,31 @@ def report_table(numbers: dict) -> Table:
     rows = [[_("layer {n}").format(n=i + 1), *(v["init_grad_norm"][i] for v in per.values())]
             for i in range(len(numbers["layer_names"]))]
     rows.append([_("first / last"), *(v["init_ratio"] for v in per.values())])
-    return Table(_("gradient norm ||dL/dW|| per layer at initialisation "
-                   "(layer 1 = input side)"), ["", *(_(LABELS[v]) for v in per)], rows)
+    return Table(table_title(numbers), ["", *(_(LABELS[v]) for v in per)], rows)
 
 
-def _print_table(header: list[str], rows: list[list[str]], echo: Callable) -> None:
+def table_title(numbers: dict) -> str:
+    """The gradient table's title, naming the seeds its numbers are the mean over."""
+    seeds = numbers["seeds"]
+    if len(seeds) == 1:
+        return _("gradient norm ||dL/dW|| per layer at initialisation (layer 1 = input "
+                 "side), seed {seed}").format(seed=seeds[0])
+    return _("gradient norm ||dL/dW|| per layer at initialisation (layer 1 = input side), "
+             "mean over seeds {first}-{last}").format(first=seeds[0], last=seeds[-1])
+
+
+def _print_table(title: str, header: list[str], rows: list[list[str]], echo: Callable) -> None:
     try:
         # rich is optional: imported when a table is printed, so the demo runs without it
         from rich.console import Console
         from rich.table import Table as RichTable
     except ImportError:
         widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+        echo(title)
         for r in [header] + rows:
             echo("  ".join(c.rjust(w) for c, w in zip(r, widths)))
         return
-    table = RichTable(title=_("gradient norm ||dL/dW|| per layer at initialisation "
-                              "(layer 1 = input side)"))
+    table = RichTable(title=title)
     for i, h in enumerate(header):
         table.add_column(h, justify="left" if i == 0 else "right")
     for r in rows:
@@ -98,7 +107,7 @@ def run_demo(out_dir="chainrule-report", quick: bool = False,
                   "breast cancer,\n   against the same network with ReLU and with skip "
                   "connections (training ...)") + "\n")
     result = run_experiment("vanishing", activations=VARIANTS, **(QUICK if quick else FULL))
-    _print_table(*gradient_table(result.numbers), echo)
+    _print_table(table_title(result.numbers), *gradient_table(result.numbers), echo)
     echo("\n" + result.conclusion + "\n")
     written = result.save(out)
     report = write_report([result], out / "index.html", title="chainrule demo",

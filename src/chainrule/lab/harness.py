@@ -29,7 +29,8 @@ from ..history import History
 from ..replay import ReplayWarning
 from .result import Result
 
-__all__ = ["Trained", "train", "recorded", "record", "params_of", "ACCURACY", "NOT_RECORDED"]
+__all__ = ["Trained", "train", "parameter_count", "recorded", "record", "params_of", "ACCURACY",
+           "NOT_RECORDED"]
 
 ACCURACY = functools.partial(_train.accuracy, from_logits=True)
 """The lab's accuracy: every lab network ends in a Linear layer, so its binary outputs are
@@ -104,6 +105,11 @@ def train(model, loss_fn: Callable, optimizer, data: tuple, epochs: int, *,
         if test is not None:
             out.test_accuracy = _evaluate(model, loss_fn, test, accuracy)["accuracy"]
     return out
+
+
+def parameter_count(model) -> int:
+    """How many numbers the optimiser trains: what a fair comparison of networks states."""
+    return int(sum(p.data.size for p in model.parameters()))
 
 
 # ------------------------------------------------------------ parameters and time

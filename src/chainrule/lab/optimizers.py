@@ -27,8 +27,23 @@ and Adam, 0.001; SGD has none in PyTorch: 0.1, the common choice, with and witho
 momentum 0.9), over ``seeds`` seeds. The training loss on the whole training set is
 recorded every ``record_every`` updates.
 
-Default run (4 x 100 valley steps, 4 x 3 x 300 network updates): 6 s on 2 cores (14 s
-while other jobs ran), a few of them importing scikit-learn for its datasets.
+Seeds and thresholds. The valley has nothing random in it: it is run once and the
+conclusion says so. The network is run for ``seeds`` seeds (seed, seed + 1, ...; 3 by
+default; ``numbers["seeds"]`` lists them); its final losses are reported as mean (range)
+(``chainrule.lab.seeds``), and a claim about it ("lowest", "ended lower than SGD") is made
+only when it holds in every seed, else the conclusion says in how many seeds it held. The
+thresholds are module constants, recorded in ``numbers["thresholds"]``, read back by
+``conclude`` and printed: REACH = 1e-3 (the valley's "reached the minimum", a fraction of
+f(start)), ZIGZAG = 0.5 (the share of reversing steps across the valley that is a zigzag),
+SPEEDUP = 2 (momentum this many times sooner than SGD), NORMALISED = 5 (an adaptive
+optimizer's step ratio this many times SGD's), BETTER = 0.5 (a final loss below this
+fraction of SGD's is "lower") and NET_TARGET = 0.1 (the training loss whose first crossing
+is reported). The budget is the same number of steps/updates for every optimizer, each at
+its own stated learning rate (the usual one, not tuned: the conclusion says "at this
+learning rate and budget").
+
+Default run (4 x 100 valley steps, 4 x 3 x 300 network updates): about 13 s on 2 cores
+while other jobs ran, a few of them importing scikit-learn for its datasets.
 """
 from __future__ import annotations
 
@@ -45,6 +60,7 @@ from ..inspect.overlay import PATH_COLORS, overlay_figure
 from ..inspect.plots import figure_class
 from ..nn import functional as F
 from ..random import manual_seed
+from . import seeds as _seeds
 from .harness import recorded, train as train_model
 from .result import Result
 from ..i18n import N_, _
@@ -72,6 +88,10 @@ NORMALISED = 5.0        # an adaptive optimizer's ratio this many times SGD's: "
 SPEEDUP = 2.0           # momentum reached the minimum this many times sooner than SGD
 BETTER = 0.5            # network: a final loss below this fraction of SGD's is "lower"
 NET_TARGET = 0.1        # network: the training loss whose first crossing is reported
+VALLEY_THRESHOLDS = {"REACH": REACH, "ZIGZAG": ZIGZAG, "SPEEDUP": SPEEDUP,
+                     "NORMALISED": NORMALISED}
+NETWORK_THRESHOLDS = {"BETTER": BETTER, "NET_TARGET": NET_TARGET}
+THRESHOLDS = {**VALLEY_THRESHOLDS, **NETWORK_THRESHOLDS}
 # Accepted values of run()'s parameters (checked by cr.lab.run before any work).
 RANGES = {"seeds": "[1, inf)", "ratio": "(0, inf)", "start": "(-inf, inf)",
           "valley_steps": "[1, inf)", "valley_lrs": "(0, inf)", "net_steps": "[1, inf)",
@@ -202,14 +222,6 @@ def _reach(steps: list, loss: list, level: float) -> int | None:
     return next((s for s, v in zip(steps, loss) if v <= level), None)
 
 
-def _spread(values: list) -> dict:
-    finite = [v for v in values if math.isfinite(v)]
-    if len(finite) < len(values):
-        return {"mean": float("nan"), "min": float("nan"), "max": float("nan")}
-    return {"mean": float(np.mean(values)), "min": float(min(values)),
-            "max": float(max(values))}
-
-
 def run_network(seeds: list, steps: int, lrs: dict, batch_size: int, width: int, depth: int,
                 every: int, progress: bool) -> dict:
     data = datasets.digits(split=True)
@@ -219,9 +231,9 @@ def run_network(seeds: list, steps: int, lrs: dict, batch_size: int, width: int,
         runs = [_train(name, lrs[name], data, s, steps, batch_size, width, depth, every,
                        progress) for s in seeds]
         finals = [r["final_loss"] for r in runs]
-        per[name] = {"lr": lrs[name], "final_loss": _spread(finals),
+        per[name] = {"lr": lrs[name], "final_loss": _seeds.spread(finals),
                      "final_loss_per_seed": finals,
-                     "test_accuracy": _spread([r["test_accuracy"] for r in runs]),
+                     "test_accuracy": _seeds.spread([r["test_accuracy"] for r in runs]),
                      "reach_target_per_seed": [_reach(at, r["loss"], NET_TARGET) for r in runs],
                      "diverged_seeds": sum(r["diverged"] for r in runs)}
         curves[name] = {f"seed {s}": r["loss"] for s, r in zip(seeds, runs)}
@@ -243,11 +255,12 @@ def run(*, seed: int = 0, seeds: int = 3, ratio: float = 100.0,
     """The four optimizers (learning rates in the order SGD, momentum, RMSProp, Adam) on
     the valley x²/ratio + y² from ``start`` for ``valley_steps`` steps, then on an MLP on
     digits for ``net_steps`` updates from ``seeds`` seeds (seed, seed + 1, ...)."""
+    seed_list = _seeds.seed_list(seed, seeds)
     numbers = {
+        "seeds": seed_list, "thresholds": dict(THRESHOLDS),
         "valley": run_valley(ratio, tuple(start), valley_steps, dict(zip(NAMES, valley_lrs))),
-        "network": run_network(list(range(seed, seed + seeds)), net_steps,
-                               dict(zip(NAMES, net_lrs)), batch_size, width, depth,
-                               record_every, progress)}
+        "network": run_network(seed_list, net_steps, dict(zip(NAMES, net_lrs)), batch_size,
+                               width, depth, record_every, progress)}
     return Result(NAME, numbers=numbers, conclusion=conclude(numbers))
 
 
@@ -271,16 +284,25 @@ def _reached(r: dict, budget: int) -> str:
     return f"{r['reach_step']}"
 
 
-def conclude_valley(v: dict) -> str:
+def _thresholds(numbers: dict | None, names: dict) -> dict:
+    """The thresholds ``names`` as recorded in numbers (the module's where not)."""
+    return {name: _seeds.threshold(numbers or {}, name, default)
+            for name, default in names.items()}
+
+
+def conclude_valley(v: dict, numbers: dict | None = None) -> str:
+    """The valley's sentences; ``numbers`` (the whole Result's) gives the thresholds."""
+    th = _thresholds(numbers, VALLEY_THRESHOLDS)
     runs, budget = v["runs"], v["budget"]
     sgd, mom = runs["sgd"], runs["momentum"]
     start = ", ".join(f"{c:g}" for c in v["start"])
     parts = [_("In the valley f = {function} from ({start}), at most {budget} steps each "
-               "(lr {lrs}), f fell to {reach:g} of its start in: {reached}.").format(
-        function=v["function"], start=start, budget=budget, lrs=_lrs(v["lrs"]), reach=REACH,
+               "(lr {lrs}; nothing in it is random, so it is run once, the same for every "
+               "seed), f fell to {reach:g} of its start in: {reached}.").format(
+        function=v["function"], start=start, budget=budget, lrs=_lrs(v["lrs"]), reach=th["REACH"],
         reached="; ".join(f"{OPTIMIZERS[n]} {_reached(runs[n], budget)}" for n in NAMES))]
     slow = sgd["reach_step"] is None
-    if sgd["zigzag"] >= ZIGZAG:
+    if sgd["zigzag"] >= th["ZIGZAG"]:
         parts.append(_("SGD zigzagged across the valley: its step in y reversed direction in "
                        "{zigzag:.0%} of its first {window} steps.").format(
             zigzag=sgd["zigzag"], window=ZIGZAG_WINDOW))
@@ -288,12 +310,12 @@ def conclude_valley(v: dict) -> str:
         parts.append(_("SGD's zigzag did not show: its step in y reversed in only "
                        "{zigzag:.0%} of its first {window} steps (a zigzag needs "
                        "{needed:.0%}).").format(zigzag=sgd["zigzag"], window=ZIGZAG_WINDOW,
-                                                needed=ZIGZAG))
+                                                needed=th["ZIGZAG"]))
     if slow:
         parts.append(_("It crawled along the floor: x went from {start:g} to "
                        "{final:.3g} in {steps} steps.").format(
             start=v["start"][0], final=sgd["final_x"], steps=sgd["steps"]))
-    if mom["reach_step"] is not None and (slow or SPEEDUP * mom["reach_step"]
+    if mom["reach_step"] is not None and (slow or th["SPEEDUP"] * mom["reach_step"]
                                            <= sgd["reach_step"]):
         sentence = (_("Momentum sped along the valley: it got there in {steps} steps, where "
                       "SGD had not in {budget}.") if slow else
@@ -304,13 +326,13 @@ def conclude_valley(v: dict) -> str:
     elif mom["reach_step"] is None:
         parts.append(_("Momentum's speed-up did not show: it did not reach {reach:g} of f's "
                        "start within {budget} steps either (f = {final}).").format(
-            reach=REACH, budget=budget, final=_g(mom["final_f"])))
+            reach=th["REACH"], budget=budget, final=_g(mom["final_f"])))
     else:
         parts.append(_("Momentum's speed-up did not show: it got there in {steps} "
                        "steps, SGD in {sgd_steps}, not {speedup:g}x sooner.").format(
-            steps=mom["reach_step"], sgd_steps=sgd["reach_step"], speedup=SPEEDUP))
+            steps=mom["reach_step"], sgd_steps=sgd["reach_step"], speedup=th["SPEEDUP"]))
     base = sgd["step_ratio"]
-    shown = [n for n in ADAPTIVE if runs[n]["step_ratio"] >= NORMALISED * base]
+    shown = [n for n in ADAPTIVE if runs[n]["step_ratio"] >= th["NORMALISED"] * base]
     ratios = ", ".join(f"{OPTIMIZERS[n]} {runs[n]['step_ratio']:.3g}" for n in ADAPTIVE)
     where = _("over the first {window} steps, the mean step along the valley over the "
               "mean step across it was SGD {sgd:.3g} (the gradient's own proportions), "
@@ -318,27 +340,22 @@ def conclude_valley(v: dict) -> str:
         window=RATIO_WINDOW, sgd=base, momentum=mom["step_ratio"], ratios=ratios)
     if len(shown) == len(ADAPTIVE):
         parts.append(_("RMSProp and Adam normalise each coordinate's step: {where}, at least "
-                       "{factor:g}x SGD's.").format(where=where, factor=NORMALISED))
+                       "{factor:g}x SGD's.").format(where=where, factor=th["NORMALISED"]))
     elif shown:
         missing = [OPTIMIZERS[n] for n in ADAPTIVE if n not in shown]
         parts.append(_("Only {shown} normalised each coordinate's step ({where}); for "
                        "{missing} it did not show (not {factor:g}x SGD's).").format(
-            shown=OPTIMIZERS[shown[0]], where=where, missing=missing[0], factor=NORMALISED))
+            shown=OPTIMIZERS[shown[0]], where=where, missing=missing[0], factor=th["NORMALISED"]))
     else:
         parts.append(_("Per-coordinate normalisation did not show: {where}, not "
-                       "{factor:g}x SGD's.").format(where=where, factor=NORMALISED))
+                       "{factor:g}x SGD's.").format(where=where, factor=th["NORMALISED"]))
+    parts.append(_seeds.thresholds_text(th))
     return " ".join(parts)
 
 
-def _range_text(s: dict) -> str:
-    if not math.isfinite(s["mean"]):
-        return _("NaN (a seed diverged)")
-    if s["min"] == s["max"]:
-        return f"{s['mean']:.3g}"
-    return f"{s['mean']:.3g} ({s['min']:.3g}-{s['max']:.3g})"
-
-
-def conclude_network(n: dict) -> str:
+def conclude_network(n: dict, numbers: dict | None = None) -> str:
+    """The network's sentences; ``numbers`` (the whole Result's) gives the thresholds."""
+    th = _thresholds(numbers, NETWORK_THRESHOLDS)
     per, seeds = n["per_optimizer"], n["seeds"]
     k = len(seeds)
     over = (_("mean (range) over seeds {first}-{last}") if k > 1 else
@@ -348,22 +365,34 @@ def conclude_network(n: dict) -> str:
                "lr {lrs}), the final training loss, {over}: {losses}.").format(
         dataset=n["dataset"], model=n["model"], batch_size=n["batch_size"], budget=n["budget"],
         lrs=_lrs(lrs), over=over,
-        losses="; ".join(f"{OPTIMIZERS[name]} {_range_text(per[name]['final_loss'])}"
+        losses="; ".join(f"{OPTIMIZERS[name]} {_seeds.spread_text(per[name]['final_loss'])}"
                          for name in NAMES))]
     means = {name: per[name]["final_loss"]["mean"] for name in NAMES}
     finite = [name for name in NAMES if math.isfinite(means[name])]
     if finite:
         best = min(finite, key=means.get)
-        parts.append(_("Lowest: {optimizer}.").format(optimizer=OPTIMIZERS[best]))
+        lowest = [_lowest(per, i) == best for i in range(k)]
+        if _seeds.holds(lowest):
+            parts.append(_("Lowest: {optimizer}, {where}.").format(
+                optimizer=OPTIMIZERS[best], where=_seeds.in_seeds(lowest)))
+        else:
+            parts.append(_("Lowest on average: {optimizer}, but it was the lowest only "
+                           "{where}.").format(optimizer=OPTIMIZERS[best],
+                                              where=_seeds.in_seeds(lowest)))
     sgd = per["sgd"]["final_loss_per_seed"]
     for name in NAMES[1:]:
         mine = per[name]["final_loss_per_seed"]
-        wins = sum(math.isfinite(a) and (not math.isfinite(b) or a < BETTER * b)
+        wins = sum(math.isfinite(a) and (not math.isfinite(b) or a < th["BETTER"] * b)
                    for a, b in zip(mine, sgd))
         mean, base = means[name], means["sgd"]
-        lower = math.isfinite(mean) and (not math.isfinite(base) or mean < BETTER * base)
-        values = dict(optimizer=_cap(OPTIMIZERS[name]), better=BETTER, wins=wins, seeds=k,
+        lower = wins == k                  # claimed only where it held in every seed
+        values = dict(optimizer=_cap(OPTIMIZERS[name]), better=th["BETTER"], wins=wins, seeds=k,
                       mean=_g(mean), base=_g(base))
+        if 0 < wins < k:
+            parts.append(_("{optimizer} ended below {better:g}x SGD's loss only in {wins} of "
+                           "{seeds} seeds ({mean} against {base} on average), so it ending "
+                           "lower than SGD did not show in every seed.").format(**values))
+            continue
         if lower:
             known = math.isfinite(base) and mean > 0
             values["factor"] = base / mean if known else None
@@ -396,11 +425,20 @@ def conclude_network(n: dict) -> str:
         reach.append(f"{OPTIMIZERS[name]} {when}")
     parts.append(_("Training loss {target:g} reached after: {reached}.").format(
         target=n["target_loss"], reached="; ".join(reach)))
+    parts.append(_seeds.thresholds_text(th))
     return " ".join(parts)
 
 
+def _lowest(per: dict, i: int) -> str | None:
+    """The optimizer with the lowest final loss in the i-th seed (None: all diverged)."""
+    finals = {name: per[name]["final_loss_per_seed"][i] for name in NAMES}
+    finite = [name for name in NAMES if math.isfinite(finals[name])]
+    return min(finite, key=finals.get) if finite else None
+
+
 def conclude(numbers: dict) -> str:
-    return conclude_valley(numbers["valley"]) + "\n\n" + conclude_network(numbers["network"])
+    return (conclude_valley(numbers["valley"], numbers) + "\n\n" +
+            conclude_network(numbers["network"], numbers))
 
 
 # -------------------------------------------------------------------------- figures

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import ops
+from ..grad_mode import _state
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -111,6 +112,9 @@ def _update_running(x: np.ndarray, axes: tuple, n: int, running_mean: Tensor,
                     running_var: Tensor, momentum: float) -> None:
     """The exponential moving averages BatchNorm uses at test time; the variance is the
     unbiased one (n - 1 in the denominator), as PyTorch."""
+    if _state["recorder"] is not None:   # cr.compile: a write outside the graph, not replayed
+        _state["recorder"].unsupported("BatchNorm's running statistics (updated outside the "
+                                       "graph in train mode)")
     mean = x.mean(axis=axes)
     var = x.var(axis=axes, ddof=1)
     running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .. import _canonical, _check_params, check, get
+from .. import _canonical, _check_params, check, get, parameters
 from ..._version import __version__
 from .jobs import Job, read_cached, write_entry
 from .progress import Progress
@@ -90,11 +90,14 @@ def jobs_of(name: str, grid: dict, seeds: list[int], quick: bool) -> list[Job]:
 
     key = _experiment(name)
     tiny = dict(get(key).TINY) if quick else {}
+    # The sweep's seeds are its seeds: an experiment that runs several seeds itself
+    # (``seeds=``) runs one per job, unless the grid sweeps that count.
+    one_seed = {"seeds": 1} if "seeds" in parameters(key) and "seeds" not in grid else {}
     jobs = []
     for values in itertools.product(*grid.values()):
         params = dict(zip(grid, values))
         for seed in seeds:
-            kwargs = check(key, {**tiny, **params, "seed": seed})
+            kwargs = check(key, {**tiny, **one_seed, **params, "seed": seed})
             jobs.append(Job(key, REGISTRY[key], params, seed, kwargs))
     return jobs
 
