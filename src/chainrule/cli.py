@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the language of the messages and reports: en (default) or vi "
                              "(Vietnamese); the environment's CHAINRULE_LANG says the same")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("demo", help="a tour of about 10 seconds: backprop by hand, then the "
+    p = sub.add_parser("demo", help="a tour of about 15 seconds: backprop by hand, then the "
                                     "vanishing gradient measured")
     p.add_argument("--out", default="chainrule-report", metavar="DIR",
                    help="where the figures and the HTML report go (default ./chainrule-report/)")

@@ -1,4 +1,4 @@
-"""``chainrule demo``: the main job, a tour of about ten seconds.
+"""``chainrule demo``: the main job, a tour of about fifteen seconds.
 
 1. The lectures' worked example, f = (x + y) * z at x = 3, y = -4, z = 5, with its backward
    pass printed node by node (``cr.inspect.trace``).
