@@ -5,10 +5,9 @@ import json
 
 import numpy as np
 import pytest
+import threadpoolctl
 
 from chainrule.lab import learning_rate as exp
-
-threadpoolctl = pytest.importorskip("threadpoolctl")
 
 
 @pytest.fixture(autouse=True)
