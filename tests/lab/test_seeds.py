@@ -3,8 +3,8 @@ import math
 
 import pytest
 
-from chainrule.lab.seeds import (count, holds, in_seeds, over_seeds, seed_list, spread,
-                                 spread_text, threshold, thresholds_text)
+from chainrule.lab.seeds import (count, holds, in_seeds, seed_list, spread, spread_text,
+                                 threshold, thresholds, thresholds_text)
 
 
 def test_seed_list_starts_at_the_seed():
@@ -16,11 +16,6 @@ def test_seed_list_starts_at_the_seed():
 def test_seed_list_refuses_a_count_that_is_not_a_positive_int(bad):
     with pytest.raises(ValueError, match="seeds must be an int >= 1"):
         seed_list(0, bad)
-
-
-def test_over_seeds_calls_once_per_seed_and_tags_each_result():
-    assert over_seeds(lambda s: {"square": s * s}, 2, 3) == [
-        {"seed": 2, "square": 4}, {"seed": 3, "square": 9}, {"seed": 4, "square": 16}]
 
 
 def test_spread_mean_min_max():
@@ -59,6 +54,9 @@ def test_counting_claims_over_seeds():
 def test_thresholds_are_read_from_the_numbers_and_printed_by_name():
     assert threshold({"thresholds": {"RISE": 3.0}}, "RISE", 2.0) == 3.0
     assert threshold({}, "RISE", 2.0) == 2.0
+    assert thresholds({"thresholds": {"RISE": 3.0}}, {"RISE": 2.0, "MARGIN": 0.05}) == \
+        {"RISE": 3.0, "MARGIN": 0.05}
+    assert thresholds(None, {"RISE": 2.0}) == {"RISE": 2.0}
     assert thresholds_text({"RISE": 2.0, "MARGIN": 0.05, "KIND": "relative"}) == \
         "Thresholds: RISE = 2, MARGIN = 0.05, KIND = relative."
 

@@ -377,8 +377,7 @@ def conclude(numbers: dict) -> str:
     per = numbers["per_network"]
     if not per:
         return _("No network was run, so there is nothing to conclude.")
-    th = {name: _seeds.threshold(numbers, name, default)
-          for name, default in THRESHOLDS.items()}
+    th = _seeds.thresholds(numbers, THRESHOLDS)
     seed_list = numbers.get("seeds", [0])
     parts = [(_("Over seeds {first}–{last} (each its own initialisation and batch of {batch} "
                 "tumours) the factors are the mean (range); the path is seed {first}'s.")

@@ -496,8 +496,7 @@ def conclude(numbers: dict) -> str:
                  plain_last=S.spread_text(acc["plain"][-1], ".1%"), last=depths[-1],
                  residual_first=S.spread_text(acc["residual"][0], ".1%"),
                  residual_last=S.spread_text(acc["residual"][-1], ".1%")),
-             S.thresholds_text({name: S.threshold(numbers, name, value)
-                                for name, value in THRESHOLDS.items()})]
+             S.thresholds_text(S.thresholds(numbers, THRESHOLDS))]
     return " ".join(parts)
 
 

@@ -389,7 +389,7 @@ def _accuracy(st: dict, th: dict, big: float, small: float) -> list:
 def conclude(numbers: dict) -> str:
     st = numbers["settings"]
     big, small = numbers["large_lr"], numbers["normal_lr"]
-    th = {name: _seeds.threshold(numbers, name, value) for name, value in THRESHOLDS.items()}
+    th = _seeds.thresholds(numbers, THRESHOLDS)
     relu_big, relu_ok = st["relu/large"], st["relu/normal"]
     parts = [_budget(numbers),
              _("After training with lr = {large:g}, {dead_large} of the ReLU units are dead "

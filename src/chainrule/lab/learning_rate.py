@@ -300,7 +300,7 @@ def _regime_sentence(numbers: dict) -> str:
 
 
 def conclude(numbers: dict) -> str:
-    t = {name: S.threshold(numbers, name, default) for name, default in THRESHOLDS.items()}
+    t = S.thresholds(numbers, THRESHOLDS)
     keys = [repr(float(v)) for v in numbers["lrs"]]
     parts = [_("Over seeds {seeds}: the same MLP ({parameters} parameters, width {width}, "
                "{activation}) from each seed's weights, {steps} full-batch gradient-descent "

@@ -371,8 +371,7 @@ def _cause_sentence(effect: str, few: list, scaled: dict, min_wrong: float) -> s
 
 def conclude(numbers: dict) -> str:
     g = numbers["gradient"]
-    thresholds = {name: S.threshold(numbers, name, default)
-                  for name, default in THRESHOLDS.items()}
+    thresholds = S.thresholds(numbers, THRESHOLDS)
     parts = _gradient_sentences(g, thresholds["VANISH"], thresholds["MATCH_TOL"])
     parts += _race_sentences(numbers)
     parts.append(S.thresholds_text(thresholds))

@@ -284,15 +284,9 @@ def _reached(r: dict, budget: int) -> str:
     return f"{r['reach_step']}"
 
 
-def _thresholds(numbers: dict | None, names: dict) -> dict:
-    """The thresholds ``names`` as recorded in numbers (the module's where not)."""
-    return {name: _seeds.threshold(numbers or {}, name, default)
-            for name, default in names.items()}
-
-
 def conclude_valley(v: dict, numbers: dict | None = None) -> str:
     """The valley's sentences; ``numbers`` (the whole Result's) gives the thresholds."""
-    th = _thresholds(numbers, VALLEY_THRESHOLDS)
+    th = _seeds.thresholds(numbers, VALLEY_THRESHOLDS)
     runs, budget = v["runs"], v["budget"]
     sgd, mom = runs["sgd"], runs["momentum"]
     start = ", ".join(f"{c:g}" for c in v["start"])
@@ -355,7 +349,7 @@ def conclude_valley(v: dict, numbers: dict | None = None) -> str:
 
 def conclude_network(n: dict, numbers: dict | None = None) -> str:
     """The network's sentences; ``numbers`` (the whole Result's) gives the thresholds."""
-    th = _thresholds(numbers, NETWORK_THRESHOLDS)
+    th = _seeds.thresholds(numbers, NETWORK_THRESHOLDS)
     per, seeds = n["per_optimizer"], n["seeds"]
     k = len(seeds)
     over = (_("mean (range) over seeds {first}-{last}") if k > 1 else

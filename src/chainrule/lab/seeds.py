@@ -20,14 +20,14 @@ what it was judged by) and prints it with ``thresholds_text``.
 from __future__ import annotations
 
 import math
-from typing import Callable, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
 from ..i18n import _
 
-__all__ = ["DEFAULT_SEEDS", "seed_list", "over_seeds", "spread", "spread_text", "count",
-           "in_seeds", "holds", "thresholds_text", "threshold"]
+__all__ = ["DEFAULT_SEEDS", "seed_list", "spread", "spread_text", "count",
+           "in_seeds", "holds", "thresholds", "thresholds_text", "threshold"]
 
 DEFAULT_SEEDS = 3
 """Seeds an experiment runs by default (``seeds=``); more where runs are cheap."""
@@ -38,11 +38,6 @@ def seed_list(seed: int, seeds: int) -> list[int]:
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
         raise ValueError(f"lab: seeds must be an int >= 1, got {seeds!r}")
     return list(range(int(seed), int(seed) + int(seeds)))
-
-
-def over_seeds(measure: Callable[[int], dict], seed: int, seeds: int) -> list[dict]:
-    """``[measure(s) for s in seed_list(seed, seeds)]``, each result carrying its seed."""
-    return [{"seed": s, **measure(s)} for s in seed_list(seed, seeds)]
 
 
 def spread(values: Iterable) -> dict:
@@ -106,6 +101,16 @@ def threshold(numbers: dict, name: str, default):
     ``numbers["thresholds"]``, else the module's ``default`` (Results saved before
     thresholds were recorded)."""
     return numbers.get("thresholds", {}).get(name, default)
+
+
+def thresholds(numbers: dict | None, defaults: dict) -> dict:
+    """Every threshold of ``defaults`` (name -> the module's value) as ``numbers`` recorded
+    it, the module's value where it did not: what ``conclude`` judges by and prints.
+
+    >>> thresholds({"thresholds": {"RISE": 3.0}}, {"RISE": 2.0, "MARGIN": 0.05})
+    {'RISE': 3.0, 'MARGIN': 0.05}
+    """
+    return {name: threshold(numbers or {}, name, default) for name, default in defaults.items()}
 
 
 def thresholds_text(thresholds: dict) -> str:

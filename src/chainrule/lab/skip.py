@@ -295,7 +295,7 @@ def conclude(numbers: dict) -> str:
     per = numbers["per_depth"]
     if not per:
         return _("No depth was run, so there is nothing to conclude.")
-    th = {name: _seeds.threshold(numbers, name, value) for name, value in THRESHOLDS.items()}
+    th = _seeds.thresholds(numbers, THRESHOLDS)
     parts = [_budget(numbers), _("Activation: {activation}.").format(
         activation=numbers["activation"])]
     parts += _gradient_sentences(per, th)

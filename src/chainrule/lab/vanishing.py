@@ -274,8 +274,7 @@ def conclude(numbers: dict) -> str:
     per = numbers["per_activation"]
     if not per:
         return _("No activation was run, so there is nothing to conclude.")
-    th = {name: _seeds.threshold(numbers, name, default)
-          for name, default in THRESHOLDS.items()}
+    th = _seeds.thresholds(numbers, THRESHOLDS)
     vanished_at, collapsed_at = th["VANISHED"], th["COLLAPSED"]
     label, n_layers = _label, len(numbers["layer_names"])
     seed_list = numbers["seeds"]
